@@ -1,0 +1,30 @@
+# The two Quick start commands, and a few more for developers.
+PYTHON ?= python3
+VENV = .venv
+BIN = $(VENV)/bin
+
+.PHONY: demo test bench docs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip setuptools wheel
+
+$(VENV)/.installed: $(BIN)/python setup.py
+	$(BIN)/python -m pip install -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/python -m z3c.taskqueue.demo var/demo.fs
+
+test: $(VENV)/.installed
+	$(BIN)/zope-testrunner --test-path=src -vc
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_service.py
+
+docs: $(VENV)/.installed
+	$(BIN)/python -m pip install -e '.[docs]'
+	$(BIN)/sphinx-build -W -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) var docs/_build build *.egg-info src/*.egg-info

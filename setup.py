@@ -1,0 +1,75 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Setup for the z3c.taskqueue distribution."""
+import os
+
+from setuptools import find_namespace_packages
+from setuptools import setup
+
+
+def read(*names):
+    with open(os.path.join(os.path.dirname(__file__), *names)) as f:
+        return f.read()
+
+
+setup(
+    name='z3c.taskqueue',
+    version='1.0.dev0',
+    description='A ZODB-native task queue and cron service',
+    long_description=(
+        read('README.rst') + '\n\n' +
+        read('src', 'z3c', 'taskqueue', 'README.rst') + '\n\n' +
+        read('CHANGES.rst')),
+    long_description_content_type='text/x-rst',
+    author='Zope Foundation and Contributors',
+    author_email='zope-dev@zope.dev',
+    license='ZPL-2.1',
+    keywords='zodb zope task queue cron jobs',
+    classifiers=[
+        'Development Status :: 3 - Alpha',
+        'Framework :: ZODB',
+        'Framework :: Zope :: 5',
+        'Intended Audience :: Developers',
+        'License :: OSI Approved :: Zope Public License',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3 :: Only',
+        'Topic :: System :: Distributed Computing',
+    ],
+    package_dir={'': 'src'},
+    packages=find_namespace_packages('src', include=['z3c.*']),
+    include_package_data=True,
+    zip_safe=False,
+    python_requires='>=3.10',
+    install_requires=[
+        'BTrees',
+        'persistent',
+        'transaction',
+        'ZODB',
+        'zope.component',
+        'zope.configuration',
+        'zope.event',
+        'zope.interface',
+        'zope.schema',
+    ],
+    extras_require={
+        'test': [
+            'zope.testing',
+            'zope.testrunner >= 6.4',
+        ],
+        'docs': [
+            'Sphinx',
+            'repoze.sphinx.autointerface',
+        ],
+    },
+)

@@ -1,0 +1,83 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Sorted BTree indexes that concurrent transactions change without conflict.
+
+BTrees merge concurrent changes to one bucket, with two exceptions that a
+queue hits all the time: a change that removes the first key of a bucket,
+and a change that empties a bucket, conflict with any other change to that
+bucket.  A queue whose consumer removes its head while producers add at its
+tail keeps everything in one bucket as long as it is short, which is most of
+the time, so every pull would conflict with every concurrent add.
+
+Each index here is a plain ``LLBTree`` or ``LLTreeSet`` (so a ZEO server
+can resolve conflicts without importing this package) holding two sentinel
+keys, the smallest and the largest 64-bit integer, that are never removed.
+The first bucket always starts with ``FIRST`` and the last bucket always
+holds ``LAST``, so removing the real head or tail of a short index is a
+change in the middle of a bucket, which BTrees merge.
+"""
+import BTrees
+
+
+FIRST = BTrees.family64.minint
+LAST = BTrees.family64.maxint
+
+
+def newIndex():
+    """Return an empty ``LLBTree`` holding the two sentinels."""
+    index = BTrees.family64.II.BTree()
+    index[FIRST] = 0
+    index[LAST] = 0
+    return index
+
+
+def newIdSet():
+    """Return an empty ``LLTreeSet`` holding the two sentinels."""
+    ids = BTrees.family64.II.TreeSet()
+    ids.add(FIRST)
+    ids.add(LAST)
+    return ids
+
+
+def keys(index, lo=FIRST + 1, hi=LAST - 1):
+    """Iterate over the real keys of ``index`` from ``lo`` to ``hi``."""
+    return index.keys(max(lo, FIRST + 1), min(hi, LAST - 1))
+
+
+def size(index):
+    """Count the real keys of ``index``."""
+    return len(index) - 2
+
+
+def firstKey(index, hi=LAST - 1):
+    """Return the smallest real key not above ``hi``, or None."""
+    key = index.minKey(FIRST + 1)
+    return key if key <= hi and key != LAST else None
+
+
+def lastKey(index):
+    """Return the largest real key, or None."""
+    key = index.maxKey(LAST - 1)
+    return None if key == FIRST else key
+
+
+def insertBelow(index, key, value):
+    """Store ``value`` at ``key`` or, if taken, at the next free key below.
+
+    Return the key used.
+    """
+    while key in index:
+        key -= 1
+    index[key] = value
+    return key

@@ -1,0 +1,39 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Run the narrative documentation as doctests."""
+import doctest
+import random
+import unittest
+
+import zope.component.testing
+
+
+OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+
+
+def setUp(test):
+    zope.component.testing.setUp(test)
+    random.seed(27)
+
+
+def tearDown(test):
+    zope.component.testing.tearDown(test)
+
+
+def test_suite():
+    return unittest.TestSuite([
+        doctest.DocFileSuite(
+            '../README.rst', '../startlater.rst',
+            setUp=setUp, tearDown=tearDown, optionflags=OPTIONFLAGS),
+    ])
