@@ -13,6 +13,7 @@
 ##############################################################################
 """The contract of the task service: interfaces, status constants, errors."""
 import zope.interface
+import zope.interface.interfaces
 import zope.schema
 
 
@@ -46,6 +47,13 @@ class ITask(zope.interface.Interface):
         description='A schema describing the task output (optional).',
         schema=zope.interface.interfaces.IInterface,
         required=False)
+
+    retryPolicy = zope.interface.Attribute(
+        """The ``IRetryPolicy`` for the task's jobs, or None for the default,
+        which retries nothing but conflicts.
+
+        .. versionadded:: 1.0
+        """)
 
     def __call__(service, jobid, input):
         """Do the work of job ``jobid`` of ``service`` with ``input``.
@@ -108,6 +116,20 @@ class IJob(zope.interface.Interface):
         title='Completion Date',
         description='When the last run ended (UTC), or None.',
         required=False)
+
+    attempts = zope.schema.Int(
+        title='Attempts',
+        description=(
+            'How often a worker has claimed the job for its current run.'
+            '\n\n.. versionadded:: 1.0'),
+        default=0,
+        required=True)
+
+    lease = zope.interface.Attribute(
+        """The ``ILease`` of the worker processing the job, or None.
+
+        .. versionadded:: 1.0
+        """)
 
 
 class ICronJob(IJob):
@@ -174,6 +196,85 @@ class ICronJob(IJob):
         That is the first matching minute strictly after ``now`` (default:
         the current time), or ``now + delay`` for a delayed job.
         """
+
+
+class ILease(zope.interface.Interface):
+    """A worker's claim on the jobs it took, valid until ``expires``.
+
+    .. versionadded:: 1.0
+    """
+
+    owner = zope.schema.TextLine(
+        title='Owner',
+        description='The worker: host name, process id and thread name.')
+
+    expires = zope.schema.Float(
+        title='Expires',
+        description='When the claim ends unless renewed, in seconds since'
+                    ' the epoch.  After that, another worker may recover'
+                    ' the jobs.')
+
+
+class IRetryPolicy(zope.interface.Interface):
+    """Which failures of a task's jobs are tried again, and when.
+
+    .. versionadded:: 1.0
+    """
+
+    maxAttempts = zope.schema.Int(
+        title='Maximum attempts',
+        description='How often a job may be started in all, counting the'
+                    ' runs whose worker was lost.',
+        min=1)
+
+    retryOn = zope.schema.Tuple(
+        title='Retried errors',
+        description='The exception classes after which the job is tried'
+                    ' again.  Empty by default: only conflicts are.')
+
+    conflictRetries = zope.schema.Int(
+        title='Conflict retries',
+        description='How often a run that ends in a ConflictError is tried'
+                    ' again before the job fails with that reason.',
+        min=0)
+
+    def shouldRetry(error, attempts):
+        """Tell whether a job that raised ``error`` in its ``attempts``-th
+        attempt is tried again."""
+
+    def delay(attempts):
+        """Return the seconds to wait before the next attempt, jittered."""
+
+
+class IJobEvent(zope.interface.interfaces.IObjectEvent):
+    """Something happened to a job; ``object`` is the job.
+
+    .. versionadded:: 1.0
+    """
+
+    service = zope.interface.Attribute('The service the job belongs to.')
+
+
+class IJobAddedEvent(IJobEvent):
+    """A job was added; notified in the adding transaction."""
+
+
+class IJobStartedEvent(IJobEvent):
+    """A job's task is about to be called, in the job's transaction."""
+
+
+class IJobCompletedEvent(IJobEvent):
+    """A job's task returned; notified in the transaction that records it.
+    """
+
+
+class IJobFailedEvent(IJobEvent):
+    """A job's run failed; notified in the transaction that records the
+    error, after the task's own writes were rolled back."""
+
+
+class IJobCancelledEvent(IJobEvent):
+    """A job was cancelled before it started."""
 
 
 class ITaskService(zope.interface.Interface):
@@ -281,12 +382,101 @@ class ITaskService(zope.interface.Interface):
         """
 
 
-class IProcessor(zope.interface.Interface):
-    """A job processor: runs a service's jobs outside the request.
+class IProcessingService(ITaskService):
+    """A task service whose jobs worker threads run, one transaction each.
 
-    A processor finds its service through a connection of its own and
-    runs jobs with the service's ``claimNextJob()`` and
-    ``processNext()``, one transaction at a time.
+    Workers claim jobs in a transaction of their own (``claimJobs``), run
+    each in a new transaction that also records the outcome
+    (``completeJob``), and record failures in yet another one
+    (``failJob``).  A job whose worker is lost is recovered when its lease
+    expires (``recoverExpired``).
+
+    .. versionadded:: 1.0
+    """
+
+    processorFactory = zope.interface.Attribute(
+        'The ``IProcessor`` class ``startProcessing()`` uses.')
+
+    processorArguments = zope.interface.Attribute(
+        'A dict of keyword arguments for ``processorFactory``.')
+
+    def startProcessing():
+        """Start a processor thread named ``taskqueue.<path>``.
+
+        The service must be stored in a database: under a root key with
+        ``__name__`` set to that key, or inside objects that are, linked
+        by ``__parent__`` and ``__name__``.  Starting a service that is
+        processing already does nothing.
+        """
+
+    def stopProcessing(timeout=None):
+        """Stop this service's processor gracefully and wait for it.
+
+        It stops claiming, lets running jobs finish (waiting at most
+        ``timeout`` seconds, by default the processor's ``stopTimeout``),
+        releases the jobs it claimed but did not start, and closes its
+        connections.  Return True if it stopped within the time.
+        """
+
+    def isProcessing():
+        """Tell whether a processor of this service runs in this process.
+        """
+
+    def claimJobs(owner, leaseTime, now=None, limit=1):
+        """Claim up to ``limit`` due jobs for ``owner``.
+
+        Each becomes ``processing``, its ``attempts`` go up by one, and all
+        share one new lease that expires ``leaseTime`` seconds after
+        ``now``.  Return ``(lease, ids)``; ``(None, [])`` if no job is due.
+        """
+
+    def completeJob(jobid, lease, output, now=None):
+        """Record that job ``jobid`` ran to the end with ``output``.
+
+        Return False and change nothing if the job is no longer claimed
+        with ``lease``: the lease expired and the job was taken over, so
+        the caller must discard the run.  Otherwise the job becomes
+        ``completed`` (a cron job is scheduled again) and True is returned.
+        """
+
+    def failJob(jobid, lease, error, traceback=None, now=None, retry=None):
+        """Record that a run of job ``jobid`` failed with ``error``.
+
+        ``error`` is an exception or a message.  If ``retry`` is true, or
+        if it is None and the task's retry policy says so, the job waits
+        for another attempt after a jittered backoff; otherwise it becomes
+        ``error`` (a cron job is scheduled again).  Return False and change
+        nothing if the job is no longer claimed with ``lease``.
+        """
+
+    def releaseJob(jobid, lease, now=None):
+        """Give back a claimed job that was not started.
+
+        It waits again as before, and the claim is not counted as an
+        attempt.  Return False if the job is no longer claimed with
+        ``lease``.
+        """
+
+    def renewLease(lease, leaseTime, now=None):
+        """Extend ``lease`` to ``leaseTime`` seconds after ``now``."""
+
+    def recoverExpired(now=None):
+        """Recover the jobs whose lease expired before ``now``.
+
+        Each goes back to wait for another attempt, or to ``error`` (a cron
+        job to its next time) once its task's ``maxAttempts`` are used up,
+        with the reason recorded.  Return the recovered jobs' ids.
+        """
+
+
+class IProcessor(zope.interface.Interface):
+    """A job processor: runs a service's jobs in threads of its own.
+
+    It is constructed as ``Processor(db, servicePath, **arguments)`` and
+    finds its service through a connection of its own: ``servicePath``
+    is a list of keys from the database root, or ``'site@name'`` for the
+    task service utility ``name`` of the site stored under ``site`` in
+    the root folder.
     """
 
     running = zope.schema.Bool(
@@ -295,7 +485,10 @@ class IProcessor(zope.interface.Interface):
         readonly=True)
 
     def __call__():
-        """Run the processor until it is told to stop."""
+        """Run the processor in this thread until ``stop()`` is called."""
+
+    def stop():
+        """Ask the processor to stop; ``__call__`` returns once it has."""
 
 
 class TaskError(Exception):

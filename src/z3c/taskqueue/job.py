@@ -36,6 +36,8 @@ class Job(persistent.Persistent):
     traceback = None
     started = None
     completed = None
+    attempts = 0
+    lease = None
 
     # Where the service keeps the job; None while it is in no index.
     _queueKey = None

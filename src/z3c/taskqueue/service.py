@@ -25,11 +25,18 @@ import BTrees
 import persistent
 import transaction
 import zope.component
+import zope.event
 import zope.interface
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import _index
+from z3c.taskqueue import _servicepath
+from z3c.taskqueue import _wakeup
+from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import processor
+from z3c.taskqueue._claims import ClaimsMixin
+from z3c.taskqueue._claims import _message
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
 from z3c.taskqueue.job import utcnow
@@ -52,8 +59,8 @@ def _lastKeyDueAt(now):
     return (math.floor(now) << _ID_BITS) | _ID_MASK
 
 
-@zope.interface.implementer(interfaces.ITaskService)
-class TaskService(persistent.Persistent):
+@zope.interface.implementer(interfaces.IProcessingService)
+class TaskService(ClaimsMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs.  Queued jobs wait in ``_queue``, keyed by
@@ -70,6 +77,8 @@ class TaskService(persistent.Persistent):
     __parent__ = None
 
     taskInterface = interfaces.ITask
+    processorFactory = processor.SimpleProcessor
+    processorArguments = {'waitTime': 1.0}
 
     _v_nextid = None
 
@@ -131,10 +140,24 @@ class TaskService(persistent.Persistent):
             self._enqueue(job)
         elif status in (interfaces.CRONJOB, interfaces.DELAYED):
             self._pending.add(job.id)
+        zope.event.notify(events.JobAdded(job, self))
 
     def _enqueue(self, job):
         key = -int(time.time() * 1e6)
         job._queueKey = _index.insertBelow(self._queue, key, job.id)
+        _wakeup.notifyOnCommit(self._transactionManager().get())
+
+    def _waitAgain(self, job, dueTime):
+        """Let a claimed job wait until ``dueTime`` for another run."""
+        job.lease = None
+        if interfaces.ICronJob.providedBy(job):
+            status = interfaces.DELAYED if job.delay else interfaces.CRONJOB
+        else:
+            status = interfaces.QUEUED
+        self._setStatus(job, status)
+        job._scheduleKey = _scheduleKey(dueTime, job.id)
+        self._schedule[job._scheduleKey] = job.id
+        _wakeup.notifyOnCommit(self._transactionManager().get())
 
     def _setStatus(self, job, status):
         if job.status != status:
@@ -172,6 +195,7 @@ class TaskService(persistent.Persistent):
                           interfaces.DELAYED, interfaces.STARTLATER):
             self._unindex(job)
             self._setStatus(job, interfaces.CANCELLED)
+            zope.event.notify(events.JobCancelled(job, self))
 
     def clean(self, status=interfaces.FINISHED):
         if isinstance(status, str):
@@ -206,6 +230,25 @@ class TaskService(persistent.Persistent):
     def getError(self, jobid):
         return self.jobs[jobid].error
 
+    # Processing jobs in threads
+
+    def startProcessing(self):
+        path = _servicepath.servicePath(self)
+        processor.start(self.processorFactory(
+            self._p_jar.db(), path, **self.processorArguments))
+
+    def stopProcessing(self, timeout=None):
+        if self._p_jar is None:
+            return True
+        return processor.stop(self._threadName(), timeout)
+
+    def isProcessing(self):
+        return self._p_jar is not None and processor.isRunning(
+            self._threadName())
+
+    def _threadName(self):
+        return 'taskqueue.' + '.'.join(_servicepath.servicePath(self))
+
     # Processing jobs
 
     def hasJobsWaiting(self, now=None):
@@ -220,17 +263,23 @@ class TaskService(persistent.Persistent):
         if now is None:
             now = time.time()
         self._schedulePending(now)
-        key = _index.firstKey(self._schedule, _lastKeyDueAt(now))
-        if key is None:
-            key = _index.lastKey(self._queue)
-            if key is None:
-                return None
-            job = self.jobs[self._queue[key]]
-        else:
-            job = self.jobs[self._schedule[key]]
+        job = self._nextDueScheduled(now) or self._nextQueued()
+        if job is None:
+            return None
         self._unindex(job)
         self._setStatus(job, interfaces.PROCESSING)
+        job.attempts += 1
         return job.id
+
+    def _nextQueued(self):
+        key = _index.lastKey(self._queue)
+        return None if key is None else self.jobs[self._queue[key]]
+
+    # Scheduling cron and delayed jobs
+
+    def _nextDueScheduled(self, now):
+        key = _index.firstKey(self._schedule, _lastKeyDueAt(now))
+        return None if key is None else self.jobs[self._schedule[key]]
 
     def _schedulePending(self, now):
         for jobid in list(_index.keys(self._pending)):
@@ -265,9 +314,11 @@ class TaskService(persistent.Persistent):
                              % (job.id, job.status))
         self._unindex(job)
         self._setStatus(job, interfaces.PROCESSING)
+        job.attempts += 1
 
     def _run(self, job, now):
         job.started = utcnow()
+        zope.event.notify(events.JobStarted(job, self))
         task = zope.component.queryUtility(self.taskInterface, job.task)
         if task is None:
             log.error('Job %r: no task is registered under the name %r',
@@ -298,24 +349,25 @@ class TaskService(persistent.Persistent):
         job.completed = utcnow()
         job.error = error
         job.traceback = traceback
+        job.lease = None
+        job.attempts = 0
         if error is None:
             job.output = output
         if interfaces.ICronJob.providedBy(job) and not job.delay:
-            self._setStatus(job, interfaces.CRONJOB)
-            self._scheduleAt(job, job.timeOfNextCall(now))
+            self._rescheduleAfterRun(job, now)
         else:
             self._setStatus(job, interfaces.COMPLETED if error is None
                             else interfaces.ERROR)
+        zope.event.notify(events.JobCompleted(job, self) if error is None
+                          else events.JobFailed(job, self))
+
+    def _rescheduleAfterRun(self, job, now):
+        self._setStatus(job, interfaces.CRONJOB)
+        self._scheduleAt(job, job.timeOfNextCall(now))
 
     def _transactionManager(self):
         jar = self._p_jar
         return transaction.manager if jar is None else jar.transaction_manager
-
-
-def _message(error):
-    if isinstance(error, interfaces.TaskError):
-        return str(error)
-    return '%s: %s' % (error.__class__.__name__, error)
 
 
 class _InputPickler(pickle.Pickler):
