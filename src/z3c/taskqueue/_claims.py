@@ -94,9 +94,9 @@ class ClaimsMixin:
             lease = job.lease
             if lease is None or lease.expires >= now:
                 continue
-            if self._p_jar is not None:
+            if lease._p_jar is not None:
                 # A renewal committed meanwhile makes this a conflict.
-                self._p_jar.readCurrent(lease)
+                lease._p_jar.readCurrent(lease)
             reason = ('the worker %s was lost: its lease expired at %s'
                       % (lease.owner, time.strftime(
                           '%Y-%m-%d %H:%M:%S UTC', time.gmtime(lease.expires))))

@@ -120,7 +120,9 @@ class IJob(zope.interface.Interface):
     attempts = zope.schema.Int(
         title='Attempts',
         description=(
-            'How often a worker has claimed the job for its current run.'
+            'How often the job was started for its current (or last) run,'
+            ' counting runs whose worker was lost.  A cron job starts'
+            ' counting anew for each scheduled run.'
             '\n\n.. versionadded:: 1.0'),
         default=0,
         required=True)

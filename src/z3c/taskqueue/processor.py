@@ -401,3 +401,10 @@ def isRunning(name):
     with _threadsLock:
         running = _threads.get(name)
     return running is not None and running[0].is_alive()
+
+
+def stopAll(timeout=None):
+    """Stop every processor running in this process (for tests)."""
+    with _threadsLock:
+        names = list(_threads)
+    return all([stop(name, timeout) for name in names])

@@ -350,10 +350,10 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         job.error = error
         job.traceback = traceback
         job.lease = None
-        job.attempts = 0
         if error is None:
             job.output = output
         if interfaces.ICronJob.providedBy(job) and not job.delay:
+            job.attempts = 0    # the next run is a new one
             self._rescheduleAfterRun(job, now)
         else:
             self._setStatus(job, interfaces.COMPLETED if error is None

@@ -16,6 +16,9 @@ import doctest
 import random
 import unittest
 
+import transaction
+import zope.testing.setupstack
+
 import zope.component.testing
 
 
@@ -31,8 +34,25 @@ def tearDown(test):
     zope.component.testing.tearDown(test)
 
 
+def setUpInTempDir(test):
+    setUp(test)
+    zope.testing.setupstack.setUpDirectory(test)
+
+
+def tearDownInTempDir(test):
+    from z3c.taskqueue import processor
+    processor.stopAll()
+    transaction.abort()
+    zope.testing.setupstack.tearDown(test)
+    tearDown(test)
+
+
 def test_suite():
     return unittest.TestSuite([
+        doctest.DocFileSuite(
+            '../processor.rst',
+            setUp=setUpInTempDir, tearDown=tearDownInTempDir,
+            optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
             '../README.rst', '../startlater.rst',
             setUp=setUp, tearDown=tearDown, optionflags=OPTIONFLAGS),
