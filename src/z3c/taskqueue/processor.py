@@ -53,11 +53,14 @@ class _Worker:
         self.batch = 1
         self.nextRecovery = 0
 
-    def __call__(self):
-        p = self.processor
+    def open(self):
         self.tm = transaction.manager.manager   # this thread's own
         self.owner = owner()
-        self.connection = p.db.open(transaction_manager=self.tm)
+        self.connection = self.processor.db.open(transaction_manager=self.tm)
+
+    def __call__(self):
+        p = self.processor
+        self.open()
         try:
             while not p.stopping.is_set():
                 try:
@@ -83,7 +86,7 @@ class _Worker:
         self.seen = _wakeup.current()
         self.tm.begin()
         service = self.service()
-        now = time.time()
+        now = p.clock()
         if now >= self.nextRecovery:
             self.nextRecovery = now + p.leaseTime / 4
             if service.recoverExpired(now):
@@ -112,7 +115,7 @@ class _Worker:
     def runBatch(self, lease, ids):
         p = self.processor
         p.keeper.add(lease)
-        started = time.time()
+        started = time.monotonic()
         try:
             for done, jobid in enumerate(ids):
                 if p.stopping.is_set():
@@ -121,7 +124,7 @@ class _Worker:
                 self.run(jobid, lease)
         finally:
             p.keeper.remove(lease)
-        average = (time.time() - started) / len(ids)
+        average = (time.monotonic() - started) / len(ids)
         if average >= QUICK_JOB:
             self.batch = 1
         elif len(ids) == self.batch:
@@ -148,7 +151,7 @@ class _Worker:
             zope.event.notify(events.JobStarted(job, service))
             try:
                 output = task(service, jobid, job.input)
-                if not service.completeJob(jobid, lease, output):
+                if not service.completeJob(jobid, lease, output, p.clock()):
                     self.tm.abort()
                     return
                 self.tm.commit()
@@ -176,7 +179,8 @@ class _Worker:
     def recordFailure(self, jobid, lease, error, formatted=None, retry=None,
                       started=None):
         def record(service):
-            if service.failJob(jobid, lease, error, formatted, retry=retry):
+            if service.failJob(jobid, lease, error, formatted,
+                               self.processor.clock(), retry):
                 if started is not None:
                     service.jobs[jobid].started = started
         self.retryOnConflict(record, 'record the failure of job %r' % jobid)
@@ -184,7 +188,7 @@ class _Worker:
     def release(self, lease, ids):
         def release(service):
             for jobid in ids:
-                service.releaseJob(jobid, lease)
+                service.releaseJob(jobid, lease, self.processor.clock())
         self.retryOnConflict(release, 'release jobs %r' % (ids,))
 
     def retryOnConflict(self, change, what, attempts=10):
@@ -258,7 +262,7 @@ class _LeaseKeeper:
 
     def renewDue(self, connection, tm):
         p = self.processor
-        now = time.time()
+        now = p.clock()
         with self.lock:
             due = [oid for oid, expires in self.leases.items()
                    if expires - now < p.leaseTime * 2 / 3]
@@ -288,8 +292,9 @@ class SimpleProcessor:
     threads = 1
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
-                 batchSize=16, stopTimeout=30.0, name=None):
+                 batchSize=16, stopTimeout=30.0, name=None, clock=time.time):
         self.db = db
+        self.clock = clock
         self.servicePath = servicePath
         self.waitTime = waitTime
         self.leaseTime = leaseTime
@@ -300,6 +305,7 @@ class SimpleProcessor:
         self.keeper = _LeaseKeeper(self)
         self.processed = 0
         self.conflicts = 0
+        self.idlePolls = 0
         self._running = False
 
     @property
@@ -325,6 +331,7 @@ class SimpleProcessor:
 
     def idle(self, seen):
         """Wait for a job: a commit in this process wakes us at once."""
+        self.idlePolls += 1
         _wakeup.wait(seen, self.waitTime)
 
 

@@ -51,8 +51,15 @@ _ID_BITS = 31
 _ID_MASK = 2 ** _ID_BITS - 1
 
 
+_LAST_SECOND = 2 ** 32 - 1
+
+
 def _scheduleKey(dueTime, jobid):
-    return (math.ceil(dueTime) << _ID_BITS) | jobid
+    seconds = math.ceil(dueTime)
+    if not -_LAST_SECOND <= seconds <= _LAST_SECOND:
+        raise ValueError('cannot schedule a job for %r: due times must lie'
+                         ' between the years 1834 and 2106' % (dueTime,))
+    return (seconds << _ID_BITS) | jobid
 
 
 def _lastKeyDueAt(now):

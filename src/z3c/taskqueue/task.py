@@ -28,8 +28,9 @@ class SimpleTask:
     inputSchema = None
     outputSchema = None
 
-    def __init__(self, func):
+    def __init__(self, func, retryPolicy=None):
         self.func = func
+        self.retryPolicy = retryPolicy
 
     def __call__(self, service, jobid, input):
         return self.func(input)
