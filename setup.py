@@ -64,8 +64,12 @@ setup(
     ],
     extras_require={
         'test': [
+            'zope.processlifetime',
             'zope.testing',
             'zope.testrunner >= 6.4',
+        ],
+        'autostart': [
+            'zope.processlifetime',
         ],
         'docs': [
             'Sphinx',

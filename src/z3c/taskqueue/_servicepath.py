@@ -24,8 +24,9 @@ SITE_MANAGER = '++etc++site'
 def findService(root, servicePath):
     """Return the service ``servicePath`` names, starting at ``root``.
 
-    ``servicePath`` is a list of keys (``'++etc++site'`` stands for a
-    site's site manager), or ``'site@name'``: the task service utility
+    ``servicePath`` is a list of keys, each an item or else an attribute
+    of the object before it (``'++etc++site'`` stands for a site's site
+    manager), or ``'site@name'``: the task service utility
     ``name`` of the site ``site`` in the root folder (an empty ``site``
     means the root folder itself).  Raise ``LookupError`` naming what is
     missing.
@@ -38,12 +39,21 @@ def findService(root, servicePath):
             return _siteService(root, siteName, name)
     obj = root
     for key in servicePath:
-        try:
-            obj = obj.getSiteManager() if key == SITE_MANAGER else obj[key]
-        except (KeyError, AttributeError, TypeError):
+        obj = _step(obj, key)
+        if obj is None:
             raise LookupError('no task service at %r: %r not found'
-                              % (list(servicePath), key)) from None
+                              % (list(servicePath), key))
     return obj
+
+
+def _step(obj, key):
+    """Go from ``obj`` to its item, or else its attribute, ``key``."""
+    if key == SITE_MANAGER and hasattr(obj, 'getSiteManager'):
+        return obj.getSiteManager()
+    try:
+        return obj[key]
+    except (KeyError, TypeError, AttributeError):
+        return getattr(obj, key, None)
 
 
 def _siteService(root, siteName, name):

@@ -1,0 +1,64 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The ``taskqueue:task`` ZCML directive: register a task utility."""
+import zope.component.zcml
+import zope.configuration.fields
+import zope.interface
+import zope.schema
+from zope.configuration.exceptions import ConfigurationError
+
+from z3c.taskqueue import interfaces
+from z3c.taskqueue.task import SimpleTask
+
+
+class ITaskDirective(zope.interface.Interface):
+    """Register a task under a name.
+
+    Give exactly one of ``handler`` (a function called with the job's
+    input, wrapped in a ``SimpleTask``), ``factory`` (called without
+    arguments, returns an ``ITask``) or ``component`` (an ``ITask``).
+    """
+
+    name = zope.schema.TextLine(
+        title='Name',
+        description='The name jobs use to ask for the task.',
+        required=True)
+
+    handler = zope.configuration.fields.GlobalObject(
+        title='Handler',
+        description='A function called with the job input.',
+        required=False)
+
+    factory = zope.configuration.fields.GlobalObject(
+        title='Factory',
+        description='Creates the task.',
+        required=False)
+
+    component = zope.configuration.fields.GlobalObject(
+        title='Component',
+        description='The task itself.',
+        required=False)
+
+
+def task(_context, name, handler=None, factory=None, component=None):
+    given = [arg for arg in (handler, factory, component) if arg is not None]
+    if len(given) != 1:
+        raise ConfigurationError(
+            'taskqueue:task %r needs exactly one of handler, factory and'
+            ' component' % (name,))
+    if handler is not None:
+        component = SimpleTask(handler)
+    zope.component.zcml.utility(
+        _context, provides=interfaces.ITask, component=component,
+        factory=factory, name=name)
