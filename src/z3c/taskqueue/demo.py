@@ -15,6 +15,7 @@
 import argparse
 import os
 import sys
+import threading
 import time
 
 import transaction
@@ -23,6 +24,7 @@ import ZODB.FileStorage
 import zope.component
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue.processor import MultiProcessor
 from z3c.taskqueue.service import TaskService
 from z3c.taskqueue.task import SimpleTask
 from z3c.taskqueue.task import TaskError
@@ -65,7 +67,7 @@ def openService(path):
     return db, connection, root['tasks']
 
 
-def run(path, out=sys.stdout):
+def run(path, out=sys.stdout, threads=2):
     registerSampleTasks()
     db, connection, service = openService(path)
     try:
@@ -74,26 +76,37 @@ def run(path, out=sys.stdout):
                  service.add('sum', [1, 2, 3, 4]),
                  service.add('divide', (1, 0)),
                  service.add('divide', (22, 7))]
-        batch += [service.add('sum', range(n)) for n in range(10, 60, 10)]
+        batch += [service.add('sum', range(n)) for n in range(10, 210, 10)]
         delayed = service.addCronJob('echo', 'one second later', delay=1)
         cron = service.addCronJob('sum', [20, 22], minute=(0, 30))
         transaction.commit()
         print('queued %d jobs, a delayed job and a cron job in %s'
               % (len(batch), path), file=out)
 
-        while processNext(service):
-            pass
-        waitUntil(service, delayed)
-        # The cron job runs at minutes 0 and 30: instead of waiting for the
-        # clock, process it at its scheduled time.
+        worker = MultiProcessor(db, ['tasks'], waitTime=0.1,
+                                maxThreads=threads)
+        thread = threading.Thread(target=worker, name=worker.name)
+        thread.start()
+        try:
+            waitForJobs(service, batch + [delayed], out)
+        finally:
+            worker.stop()
+            thread.join()
+        print('%d worker threads completed %d jobs, %d failed' % (
+            threads, worker.processed, worker.failed), file=out)
+
+        # The cron job runs at minutes 0 and 30.  Rather than wait for the
+        # clock, run it here as a processor would at its scheduled time.
+        transaction.begin()
         when = service.jobs[cron].scheduledFor.timestamp()
-        processNext(service, when)
+        service.processNext(when)
+        transaction.commit()
         print('cron job %d ran for %s, next run %s' % (
             cron, time.strftime('%H:%M', time.gmtime(when)),
             service.jobs[cron].scheduledFor.strftime('%H:%M UTC')),
             file=out)
 
-        for jobid in batch + [delayed, cron]:
+        for jobid in batch[:6] + [delayed, cron]:
             job = service.jobs[jobid]
             print('%-10d %-6s %-10s %r' % (
                 jobid, job.task, job.status,
@@ -108,19 +121,24 @@ def run(path, out=sys.stdout):
         db.close()
 
 
-def processNext(service, now=None):
-    done = service.processNext(now)
-    transaction.commit()
-    return done
-
-
-def waitUntil(service, jobid, timeout=10):
+def waitForJobs(service, ids, out, timeout=60):
+    """Show a running count until the jobs ``ids`` are finished."""
     deadline = time.time() + timeout
-    while service.getStatus(jobid) == interfaces.DELAYED:
+    shown = None
+    while True:
+        transaction.begin()
+        done = sum(1 for jobid in ids
+                   if service.getStatus(jobid) in interfaces.FINISHED)
+        if done != shown:
+            out.write('\r%d of %d jobs finished' % (done, len(ids)))
+            out.flush()
+            shown = done
+        if done == len(ids):
+            out.write('\n')
+            return
         if time.time() > deadline:
-            raise RuntimeError('job %d did not run in time' % jobid)
+            raise RuntimeError('the jobs did not finish in %d s' % timeout)
         time.sleep(0.05)
-        processNext(service)
 
 
 def main(argv=None):

@@ -104,7 +104,7 @@ class _Worker:
             # Someone else took the job: back off and pick again.
             self.tm.abort()
             self.batch = max(1, self.batch // 2)
-            p.conflicts += 1
+            p.count('conflicts')
             p.stopping.wait(jitteredBackoff(1, 0.01, 0.5))
             return True
         if not ids:
@@ -155,12 +155,12 @@ class _Worker:
                     self.tm.abort()
                     return
                 self.tm.commit()
-                p.processed += 1
+                p.count('processed')
                 return
             except ConflictError as error:
                 self.tm.abort()
                 conflicts += 1
-                p.conflicts += 1
+                p.count('conflicts')
                 limit = policyFor(task).conflictRetries
                 if conflicts > limit:
                     self.recordFailure(
@@ -183,7 +183,9 @@ class _Worker:
                                self.processor.clock(), retry):
                 if started is not None:
                     service.jobs[jobid].started = started
-        self.retryOnConflict(record, 'record the failure of job %r' % jobid)
+        if self.retryOnConflict(record,
+                                'record the failure of job %r' % jobid):
+            self.processor.count('failed')
 
     def release(self, lease, ids):
         def release(service):
@@ -304,9 +306,11 @@ class SimpleProcessor:
         self.stopping = threading.Event()
         self.keeper = _LeaseKeeper(self)
         self.processed = 0
+        self.failed = 0
         self.conflicts = 0
         self.idlePolls = 0
         self._running = False
+        self._countLock = threading.Lock()
 
     @property
     def running(self):
@@ -324,6 +328,11 @@ class SimpleProcessor:
 
     def work(self):
         _Worker(self)()
+
+    def count(self, counter):
+        """Add one to ``counter``: processed, failed or conflicts."""
+        with self._countLock:
+            setattr(self, counter, getattr(self, counter) + 1)
 
     def stop(self):
         self.stopping.set()
