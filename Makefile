@@ -17,7 +17,7 @@ demo: $(VENV)/.installed
 	$(BIN)/python -m z3c.taskqueue.demo var/demo.fs
 
 test: $(VENV)/.installed
-	$(BIN)/zope-testrunner --test-path=src -vc
+	$(BIN)/zope-testrunner --test-path=src -v
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_service.py
