@@ -22,6 +22,14 @@ test: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_service.py
 
+# Huey is installed for this comparison only; it is no dependency.
+# Pass options with ARGS, e.g. make bench-processing ARGS=--quick
+.PHONY: bench-processing
+bench-processing: $(VENV)/.installed
+	$(BIN)/python -c 'import huey' 2>/dev/null \
+		|| $(BIN)/python -m pip install huey
+	$(BIN)/python benchmarks/bench_processing.py $(ARGS)
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[docs]'
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
