@@ -30,6 +30,14 @@ bench-processing: $(VENV)/.installed
 		|| $(BIN)/python -m pip install huey
 	$(BIN)/python benchmarks/bench_processing.py $(ARGS)
 
+# croniter is installed for this comparison only; it is no dependency.
+# Pass options with ARGS, e.g. make bench-cron ARGS=--calls=200
+.PHONY: bench-cron
+bench-cron: $(VENV)/.installed
+	$(BIN)/python -c 'import croniter' 2>/dev/null \
+		|| $(BIN)/python -m pip install croniter
+	$(BIN)/python benchmarks/bench_cron.py $(ARGS)
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[docs]'
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html

@@ -64,6 +64,7 @@ setup(
     ],
     extras_require={
         'test': [
+            'hypothesis',
             'zope.processlifetime',
             'zope.testing',
             'zope.testrunner >= 6.4',

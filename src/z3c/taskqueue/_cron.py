@@ -11,10 +11,15 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The legacy cron schedule: tuples of minutes, hours, days and months."""
+"""Cron schedules: when the legacy tuples and crontab expressions fire."""
 import bisect
 import calendar
+import datetime
+import math
 import time
+
+from z3c.taskqueue import _crontab
+from z3c.taskqueue import _zones
 
 
 # (name, smallest value, largest value, level); a field's level says how
@@ -34,6 +39,9 @@ FIELDS = (
 _SEARCH_YEARS = 400
 
 _MAX_DAYS = (None, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+_DAY = 86400
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 
 
 def checkField(name, values, lo, hi):
@@ -61,6 +69,88 @@ def _iterable(values):
     return True
 
 
+class _Calendar:
+    """The minutes that field values name on a clock without offsets.
+
+    A clock time is a count of seconds since 1970-01-01 00:00 on that
+    clock: UTC for the legacy tuples, the local wall clock for crontab
+    expressions.  The next match is found field by field: month, then
+    day, then time of day, never minute by minute.
+
+    ``days`` and ``weekdays`` (Monday = 0) are None when any day matches.
+    With ``either``, a day matches when it is in ``days`` or in
+    ``weekdays`` (Vixie cron's rule); otherwise it must be in both.
+    """
+
+    def __init__(self, minutes, hours, days, weekdays, months, either=False):
+        self.times = tuple(sorted(
+            hour * 3600 + minute * 60 for hour in hours for minute in minutes))
+        self.months = tuple(sorted(months))
+        self._month_set = frozenset(self.months)
+        self._days = None if days is None else frozenset(days)
+        self._weekdays = None if weekdays is None else frozenset(weekdays)
+        self._either = either
+        self._month_days = {}
+
+    def first(self, clock):
+        """Return the first matching clock time at or after ``clock``."""
+        day, second = divmod(-(-clock // 60) * 60, _DAY)
+        times = self.times
+        if second > times[-1]:
+            day += 1
+            second = times[0]
+        else:
+            second = times[bisect.bisect_left(times, second)]
+        match = self._first_day(day)
+        if match != day:
+            second = times[0]
+        return match * _DAY + second
+
+    def _first_day(self, day):
+        """Return the first matching day at or after ``day`` (epoch days)."""
+        t = time.gmtime(day * _DAY)
+        year, month, mday = t.tm_year, t.tm_mon, t.tm_mday
+        first = day - mday + 1
+        months = self.months
+        stop = year + _SEARCH_YEARS
+        while year < stop:
+            if month in self._month_set:
+                days = self._matching_days(year, month, first)
+                i = bisect.bisect_left(days, mday)
+                if i < len(days):
+                    return first + days[i] - 1
+            i = bisect.bisect_right(months, month)
+            if i == len(months):
+                year, month = year + 1, months[0]
+            else:
+                month = months[i]
+            first = datetime.date(year, month, 1).toordinal() - _EPOCH_ORDINAL
+            mday = 1
+        raise AssertionError('no firing time within %d years' % _SEARCH_YEARS)
+
+    def _matching_days(self, year, month, first):
+        length = _MAX_DAYS[month]
+        if month == 2 and not calendar.isleap(year):
+            length = 28
+        first_weekday = (first + 3) % 7      # 1970-01-01 was a Thursday
+        key = length, first_weekday
+        try:
+            return self._month_days[key]
+        except KeyError:
+            pass
+        days, weekdays = self._days, self._weekdays
+        result = []
+        for mday in range(1, length + 1):
+            in_days = days is None or mday in days
+            in_weekdays = (weekdays is None
+                           or (first_weekday + mday - 1) % 7 in weekdays)
+            if (in_days or in_weekdays) if self._either else (
+                    in_days and in_weekdays):
+                result.append(mday)
+        result = self._month_days[key] = tuple(result)
+        return result
+
+
 class LegacySchedule:
     """When the seed's cron tuples fire, computed field by field.
 
@@ -70,6 +160,8 @@ class LegacySchedule:
     hour 0, and day 1 when only months are given).  Weekdays count from
     Monday = 0.  With no field at all, the schedule fires every minute.
     """
+
+    timezone = _zones.UTC
 
     def __init__(self, minute=(), hour=(), dayOfMonth=(), month=(),
                  dayOfWeek=()):
@@ -84,26 +176,27 @@ class LegacySchedule:
                 finest = level
         self.fields = given
 
-        def effective(name, level, smallest):
+        def effective(name, level, smallest, everything):
             if given[name]:
                 return given[name]
             if finest is None or level >= finest:
-                return None      # any value
+                return everything
             return (smallest,)
 
-        self._minutes = effective('minute', 0, 0)
-        self._hours = effective('hour', 1, 0)
         if given['dayOfMonth'] or given['dayOfWeek'] or finest != 3:
-            self._days = given['dayOfMonth'] or None
+            days = given['dayOfMonth'] or None
         else:
-            self._days = (1,)
-        self._weekdays = given['dayOfWeek'] or None
-        self._months = given['month'] or None
-        self._checkFeasible()
+            days = (1,)
+        self._checkFeasible(days, given['month'])
+        self._calendar = _Calendar(
+            effective('minute', 0, 0, range(60)),
+            effective('hour', 1, 0, range(24)),
+            days, given['dayOfWeek'] or None,
+            given['month'] or range(1, 13))
 
-    def _checkFeasible(self):
-        days = self._days or (1,)
-        months = self._months or range(1, 13)
+    def _checkFeasible(self, days, months):
+        days = days or (1,)
+        months = months or range(1, 13)
         if not any(day <= _MAX_DAYS[month]
                    for month in months for day in days):
             raise ValueError(
@@ -112,53 +205,151 @@ class LegacySchedule:
 
     def nextAfter(self, now):
         """Return the first firing time strictly after ``now``."""
-        start = (int(now // 60) + 1) * 60
-        year, month, day, hour, minute = _split(start)
-        stop = year + _SEARCH_YEARS
-        months, days = self._months, self._days
-        weekdays, hours, minutes = self._weekdays, self._hours, self._minutes
-        while year < stop:
-            if months is not None and month not in months:
-                i = bisect.bisect_left(months, month)
-                if i == len(months):
-                    year, month = year + 1, months[0]
-                else:
-                    month = months[i]
-                day, hour, minute = 1, 0, 0
-                continue
-            if day > calendar.monthrange(year, month)[1]:
-                year, month = (year + 1, 1) if month == 12 else (
-                    year, month + 1)
-                day, hour, minute = 1, 0, 0
-                continue
-            if ((days is not None and day not in days) or
-                    (weekdays is not None and
-                     calendar.weekday(year, month, day) not in weekdays)):
-                day, hour, minute = day + 1, 0, 0
-                continue
-            if hours is not None and hour not in hours:
-                i = bisect.bisect_left(hours, hour)
-                if i == len(hours):
-                    day, hour, minute = day + 1, 0, 0
-                else:
-                    hour, minute = hours[i], 0
-                continue
-            if minutes is not None and minute not in minutes:
-                i = bisect.bisect_left(minutes, minute)
-                if i == len(minutes):
-                    if hour == 23:
-                        day, hour, minute = day + 1, 0, 0
-                    else:
-                        hour, minute = hour + 1, 0
-                else:
-                    minute = minutes[i]
-                continue
-            return calendar.timegm((year, month, day, hour, minute, 0))
-        raise AssertionError(
-            'no firing time within %d years for %r' % (
-                _SEARCH_YEARS, self.fields))
+        try:
+            return self._calendar.first(math.floor(now) + 1)
+        except AssertionError:
+            raise AssertionError(
+                'no firing time within %d years for %r' % (
+                    _SEARCH_YEARS, self.fields)) from None
 
 
-def _split(timestamp):
-    t = time.gmtime(timestamp)
-    return t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min
+class CronSchedule:
+    """When a crontab expression fires in a time zone, as cronie does.
+
+    An expression whose minute or hour field starts with ``*`` follows the
+    wall clock: it fires at every instant whose local time matches, so not
+    in a skipped hour and twice in a repeated one.  Any other expression
+    fires once for each matching local date and time: when the clock
+    reaches it, or right after a jump that skipped it, and not again when
+    the clock goes back over it.
+    """
+
+    def __init__(self, expression, timezone=None):
+        tab = _crontab.parse(expression)
+        self.zone = _zones.get_zone(
+            _zones.UTC if timezone is None else timezone)
+        self.expression = expression
+        self.timezone = self.zone.key
+        self.wall = tab.wall
+        self._calendar = _Calendar(
+            tab.minutes, tab.hours, tab.days,
+            [(day - 1) % 7 for day in tab.weekdays], tab.months,
+            either=not (tab.dom_star or tab.dow_star))
+        self._timeline = _zones.timeline(self.zone)
+
+    def nextAfter(self, now):
+        """Return the first firing time strictly after ``now``."""
+        first = self._calendar.first
+        instant = math.floor(now) + 1
+        timeline = self._timeline
+        if timeline is None:
+            return first(instant)
+        # Walk the pieces of constant UTC offset from ``instant`` on; in
+        # each, a local clock time ``c`` is the instant ``c - offset``.
+        start, end, offset, before = timeline.piece(instant)
+        lowest = instant + offset
+        known = (None, None)    # (x, first(x)): first() of what lies between
+        while True:
+            if not self.wall and before > offset:
+                # The clock went back: what it repeats has run already.
+                lowest = max(lowest, start + before)
+            elif not self.wall and before < offset and instant <= start:
+                # The clock jumped: what it skipped runs right after it.
+                skipped = start + before
+                if known[0] is not None and known[0] <= skipped <= known[1]:
+                    match = known[1]
+                else:
+                    match = first(skipped)
+                    known = (skipped, match)
+                if match < start + offset:
+                    return start
+            if known[0] is not None and known[0] <= lowest <= known[1]:
+                match = known[1]
+            else:
+                match = first(lowest)
+                known = (lowest, match)
+            if match < end + offset:
+                return match - offset
+            start, end, offset, before = timeline.piece(end)
+            instant, lowest = start, start + offset
+
+
+# Missed runs
+
+COALESCE = 'coalesce'
+SKIP = 'skip'
+ALL = 'all'
+MISFIRE_POLICIES = (COALESCE, SKIP, ALL)
+
+#: The most missed instants that ``misfire='all'`` runs, the newest ones.
+MISFIRE_LIMIT = 100
+
+#: A run that starts within this many seconds of its instant is on time;
+#: later, it has missed it (cron's resolution is the minute).
+ON_TIME = 60
+
+
+def check_misfire(misfire, misfireGrace):
+    """Return ``(misfire, misfireGrace)``, or raise ValueError naming them.
+    """
+    if misfire not in MISFIRE_POLICIES:
+        raise ValueError('misfire=%r: expected one of %s' % (
+            misfire, ', '.join(repr(p) for p in MISFIRE_POLICIES)))
+    if misfireGrace is not None and (
+            isinstance(misfireGrace, bool)
+            or not isinstance(misfireGrace, (int, float))
+            or not 0 < misfireGrace < math.inf):
+        raise ValueError(
+            'misfireGrace=%r: expected a positive number of seconds or'
+            ' None' % (misfireGrace,))
+    return misfire, misfireGrace
+
+
+def due_instant(schedule, scheduled, now, misfire, grace=None):
+    """Return the instant that a run at ``now`` is for, or None.
+
+    ``scheduled`` is the instant the job waited for, ``now`` is at or
+    after it; that instant and those of ``schedule`` after it up to
+    ``now`` are due.  Those older than ``grace`` seconds are dropped.  Of
+    the rest, ``coalesce`` runs the newest, ``skip`` runs the newest only
+    if it is on time, and ``all`` runs the oldest of the newest
+    ``MISFIRE_LIMIT`` (the others follow, one run each).  None means that
+    nothing runs now.
+    """
+    limit = MISFIRE_LIMIT if misfire == ALL else 1
+    lowest = math.floor(scheduled) + 1
+    oldest = -math.inf
+    if grace is not None:
+        oldest = now - grace
+        lowest = max(lowest, math.ceil(oldest))
+    due = recent_fires(schedule, lowest, now, limit)
+    if len(due) < limit and scheduled >= oldest:
+        # What the job waited for is due even if its times were changed
+        # (without a reschedule) so that they no longer name it.
+        due.insert(0, scheduled)
+    if not due:
+        return None
+    if misfire == ALL:
+        return due[0]
+    if misfire == SKIP and now >= due[-1] + ON_TIME:
+        return None
+    return due[-1]
+
+
+def recent_fires(schedule, lowest, now, limit):
+    """Return the newest ``limit`` instants in ``[lowest, now]``, in order.
+
+    Windows back from ``now`` grow until they hold enough instants, so
+    that the cost follows ``limit``, not the length of an outage.
+    """
+    span = 60
+    while True:
+        start = max(lowest, math.ceil(now) - span)
+        fires = []
+        instant = schedule.nextAfter(start - 1)
+        while instant <= now:
+            fires.append(instant)
+            instant = schedule.nextAfter(instant)
+        if len(fires) >= limit or start <= lowest:
+            return fires[-limit:]
+        span *= 4

@@ -54,6 +54,6 @@ def test_suite():
             setUp=setUpInTempDir, tearDown=tearDownInTempDir,
             optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
-            '../README.rst', '../startlater.rst',
+            '../README.rst', '../startlater.rst', '../cron.rst',
             setUp=setUp, tearDown=tearDown, optionflags=OPTIONFLAGS),
     ])

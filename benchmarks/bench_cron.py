@@ -1,0 +1,274 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Print the cost of a cron job's next fire time, next to croniter's.
+
+croniter is needed for the comparison only; it is no dependency of the
+package:  .venv/bin/pip install croniter   (``make bench-cron`` does it).
+Without it, only our column is printed.
+"""
+import argparse
+import datetime
+import importlib.metadata
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import zoneinfo
+
+from z3c.taskqueue._cron import CronSchedule
+from z3c.taskqueue._cron import LegacySchedule
+
+
+try:
+    import croniter
+except ImportError:     # pragma: no cover
+    croniter = None
+
+
+GOAL_US = 20
+
+# A mixed set: frequent and sparse, wall-clock and fixed-time entries,
+# names, steps, both day fields, and zones with 1-hour, 30-minute and no
+# DST changes.  Runs start just before Europe's spring change.
+EXPRESSIONS = (
+    '*/15 9-17 * * MON-FRI',
+    '30 2 * * *',
+    '*/5 * * * *',
+    '0 * * * *',
+    '0 0 1 1 *',
+    '0 8 13 * FRI',
+    '10-50/20 6 * JUN-AUG SUN',
+    '0 0 29 2 *',
+    '@weekly',
+    '45 23 28-31 * *',
+)
+ZONES = ('UTC', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe',
+         'Asia/Kolkata')
+LEGACY = (
+    ('minute=(10, 13)', dict(minute=(10, 13))),
+    ('hour=(8,) dayOfWeek=(0,)', dict(hour=(8,), dayOfWeek=(0,))),
+    ('month=(2,) dayOfMonth=(29,)', dict(month=(2,), dayOfMonth=(29,))),
+)
+
+# Instants to ask from: where a service asks, over ten years, a fifth of
+# them within two days of a change of the zone's offset.
+FIRST_YEAR, YEARS = 2024, 10
+NEAR_CHANGES = 0.2
+SEED = 2026
+
+
+def instants(zone, count, rng):
+    """Seconds since the epoch, from ``FIRST_YEAR`` on, some near changes.
+    """
+    begin = datetime.datetime(FIRST_YEAR, 1, 1,
+                              tzinfo=datetime.timezone.utc).timestamp()
+    span = YEARS * 365.25 * 86400
+    changes = offset_changes(zone, begin, begin + span)
+    result = []
+    for _ in range(count):
+        if changes and rng.random() < NEAR_CHANGES:
+            result.append(rng.choice(changes) + rng.uniform(-2, 2) * 86400)
+        else:
+            result.append(begin + rng.uniform(0, span))
+    return result
+
+
+def offset_changes(zone, begin, end):
+    tz = zoneinfo.ZoneInfo(zone)
+    changes = []
+    instant = begin
+    previous = datetime.datetime.fromtimestamp(instant, tz).utcoffset()
+    while instant < end:
+        instant += 3600
+        offset = datetime.datetime.fromtimestamp(instant, tz).utcoffset()
+        if offset != previous:
+            changes.append(instant)
+            previous = offset
+    return changes
+
+
+def ours(expression, zone, queries):
+    schedule = CronSchedule(expression, zone)
+    clock = time.perf_counter_ns
+    samples, answers = [], []
+    for query in queries:
+        before = clock()
+        answer = schedule.nextAfter(query)
+        samples.append(clock() - before)
+        answers.append(answer)
+    return samples, answers
+
+
+def theirs(expression, zone, queries):
+    tz = zoneinfo.ZoneInfo(zone)
+    starts = [datetime.datetime.fromtimestamp(query, tz)
+              for query in queries]
+    iterator = croniter.croniter(expression, starts[0])
+    clock = time.perf_counter_ns
+    samples, answers = [], []
+    for start in starts:
+        before = clock()
+        iterator.set_current(start, force=True)
+        answer = iterator.get_next(float)
+        samples.append(clock() - before)
+        answers.append(answer)
+    return samples, answers
+
+
+def chained(expression, zone, begin, end):
+    """Both libraries' fire times in ``(begin, end]``, one after another.
+
+    This is how a scheduler walks a schedule: each next time from the
+    last one.
+    """
+    schedule = CronSchedule(expression, zone)
+    ours, instant = [], begin
+    while True:
+        instant = schedule.nextAfter(instant)
+        if instant > end:
+            break
+        ours.append(instant)
+    tz = zoneinfo.ZoneInfo(zone)
+    iterator = croniter.croniter(
+        expression, datetime.datetime.fromtimestamp(begin, tz))
+    theirs = []
+    while True:
+        instant = iterator.get_next(float)
+        if instant > end:
+            break
+        theirs.append(instant)
+    return ours, theirs
+
+
+def print_chains():
+    print('Fire times chained through each change of offset in %d (two'
+          ' days either' % FIRST_YEAR)
+    print('side); only the expressions and zones where the two differ:')
+    print()
+    begin = datetime.datetime(FIRST_YEAR, 1, 1,
+                              tzinfo=datetime.timezone.utc).timestamp()
+    differ = 0
+    for zone in ZONES:
+        tz = zoneinfo.ZoneInfo(zone)
+        for change in offset_changes(zone, begin, begin + 366 * 86400):
+            for expression in EXPRESSIONS:
+                ours, theirs = chained(expression, zone, change - 2 * 86400,
+                                       change + 2 * 86400)
+                if ours == theirs:
+                    continue
+                differ += 1
+                print('  %s in %s: %d fire times, croniter %d' % (
+                    expression, zone, len(ours), len(theirs)))
+                for who, times in (('ours only', set(ours) - set(theirs)),
+                                   ('croniter only',
+                                    set(theirs) - set(ours))):
+                    print('    %-14s %s' % (who + ':', ', '.join(
+                        local(t, tz) for t in sorted(times)) or '-'))
+    if not differ:
+        print('  none')
+    print()
+
+
+def local(instant, tz):
+    return datetime.datetime.fromtimestamp(instant, tz).isoformat()
+
+
+def us(ns):
+    return ns / 1000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--calls', type=int, default=1000,
+                        help='next fire times asked per expression and zone')
+    arguments = parser.parse_args()
+    count = arguments.calls
+    rng = random.Random(SEED)
+
+    print('z3c.taskqueue cron benchmark: microseconds per next fire time')
+    print('after %d instants per expression and zone, from %d to %d, %d %%'
+          ' of them' % (count, FIRST_YEAR, FIRST_YEAR + YEARS,
+                        100 * NEAR_CHANGES))
+    print('within two days of a change of the zone\'s offset.  Each'
+          ' library is asked')
+    print('the same question: ours CronSchedule.nextAfter(t), croniter'
+          ' set_current(t)')
+    print('and get_next().  Time zone data: the system\'s, through'
+          ' zoneinfo.')
+    print('Python %s (%s), %s; %s, %d CPUs; croniter %s.' % (
+        platform.python_version(), platform.python_implementation(),
+        platform.platform(terse=True), platform.machine(), os.cpu_count(),
+        importlib.metadata.version('croniter') if croniter
+        else 'not installed'))
+    print()
+    header = '%-26s %-20s %8s %9s %7s %10s' % (
+        'expression', 'zone', 'ours', 'croniter', 'ratio', 'same')
+    print(header)
+    print('-' * len(header))
+    all_ours, all_theirs = [], []
+    for expression in EXPRESSIONS:
+        for zone in ZONES:
+            queries = instants(zone, count, rng)
+            our_samples, our_answers = ours(expression, zone, queries)
+            our_median = statistics.median(our_samples)
+            all_ours.extend(our_samples)
+            if croniter is None:
+                print('%-26s %-20s %8.2f' % (expression, zone,
+                                             us(our_median)))
+                continue
+            their_samples, their_answers = theirs(expression, zone, queries)
+            their_median = statistics.median(their_samples)
+            all_theirs.extend(their_samples)
+            same = sum(a == b for a, b in zip(our_answers, their_answers))
+            print('%-26s %-20s %8.2f %9.2f %6.1fx %5d/%-4d' % (
+                expression, zone, us(our_median), us(their_median),
+                their_median / our_median, same, count))
+    print('-' * len(header))
+    overall = statistics.median(all_ours)
+    line = '%-47s %8.2f' % ('median over all', us(overall))
+    if all_theirs:
+        line += ' %9.2f %6.1fx' % (us(statistics.median(all_theirs)),
+                                   statistics.median(all_theirs) / overall)
+    print(line)
+    line = '%-47s %8.2f' % ('90th percentile over all',
+                            us(statistics.quantiles(all_ours, n=10)[-1]))
+    if all_theirs:
+        line += ' %9.2f' % us(statistics.quantiles(all_theirs, n=10)[-1])
+    print(line)
+    print()
+    print('Legacy tuples (UTC), ours only:')
+    for label, fields in LEGACY:
+        schedule = LegacySchedule(**fields)
+        samples = []
+        for query in instants('UTC', count, rng):
+            before = time.perf_counter_ns()
+            schedule.nextAfter(query)
+            samples.append(time.perf_counter_ns() - before)
+        print('  %-45s %8.2f' % (label, us(statistics.median(samples))))
+    print()
+    if croniter is not None:
+        print_chains()
+    verdict = 'met' if us(overall) <= GOAL_US else 'NOT met'
+    print('Goal: median <= %d us per next fire time: %s.' % (GOAL_US, verdict))
+    if croniter is not None:
+        print('"same": answers equal to croniter\'s.  Where they differ,'
+              ' the two libraries')
+        print('disagree on a rule; cron.rst documents ours (cronie\'s).')
+    return 0 if verdict == 'met' else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
