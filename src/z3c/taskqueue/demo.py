@@ -53,6 +53,11 @@ def registerSampleTasks():
         zope.component.provideUtility(SimpleTask(func), name=name)
 
 
+# So that ``z3c-taskqueue worker ... --import z3c.taskqueue.demo`` can run
+# the demo's jobs.
+registerSampleTasks()
+
+
 def openService(path):
     """Open the FileStorage at ``path``; return (db, connection, service).
     """

@@ -137,7 +137,8 @@ class IJob(zope.interface.Interface):
 class ICronJob(IJob):
     """A job that runs at given times, or once after a delay.
 
-    The times are tuples of UTC values; every given field must match, a
+    The times are either tuples of UTC values or a crontab expression in
+    a time zone (``cron``).  With tuples, every given field must match, a
     field not given matches anything, and fields finer than the finest
     given field take their smallest value.
     """
@@ -174,29 +175,116 @@ class ICronJob(IJob):
                     ' scheduled, instead of at the given times.',
         required=False)
 
+    cron = zope.schema.TextLine(
+        title='Crontab expression',
+        description=(
+            'Five fields (minute hour day-of-month month day-of-week) with'
+            ' ``*``, lists, ranges, steps and names, or an @ name such as'
+            ' ``@daily``; None when the job uses the tuples or a delay.'
+            ' When both day fields are restricted, either may match.'
+            '\n\n.. versionadded:: 1.0'),
+        required=False)
+
+    timezone = zope.schema.TextLine(
+        title='Time zone',
+        description=(
+            'The IANA name of the zone whose wall clock ``cron`` follows;'
+            ' always ``UTC`` for the tuples.  Across daylight saving time'
+            ' changes, an expression whose minute or hour field starts with'
+            ' ``*`` runs at every matching instant (none in a skipped hour,'
+            ' twice in a repeated one); any other runs once per matching'
+            ' local date and time: right after a jump that skipped it, and'
+            ' at the first of two repeated times.'
+            '\n\n.. versionadded:: 1.0'),
+        default='UTC',
+        required=True)
+
+    misfire = zope.schema.Choice(
+        title='Misfire policy',
+        description=(
+            'What happens to instants that fell due while nothing ran the'
+            ' job: ``coalesce`` runs them once, for the newest;'
+            ' ``skip`` runs none of them and waits for an instant it'
+            ' reaches on time (within its minute); ``all`` runs each,'
+            ' oldest first, the newest 100 at most.'
+            '\n\n.. versionadded:: 1.0'),
+        values=('coalesce', 'skip', 'all'),
+        default='coalesce',
+        required=True)
+
+    misfireGrace = zope.schema.Number(
+        title='Misfire grace',
+        description=(
+            'Due instants older than this many seconds are dropped, whatever'
+            ' the policy; None for no limit.'
+            '\n\n.. versionadded:: 1.0'),
+        required=False)
+
     scheduledFor = zope.schema.Datetime(
         title='Scheduled For',
         description='The time (UTC) of the next run the job is waiting'
-                    ' for, or of the run in progress; None while it waits'
-                    ' to be scheduled.',
+                    ' for, or the instant the run in progress is for; None'
+                    ' while it waits to be scheduled.',
         required=False)
 
     def update(minute=(), hour=(), dayOfMonth=(), month=(), dayOfWeek=(),
-               delay=None):
+               delay=None, *, cron=None, timezone=None, misfire='coalesce',
+               misfireGrace=None):
         """Replace the job's times.
 
-        Raise ``ValueError`` naming the field for a value out of range, a
-        value that is not an integer, a combination that can never match
-        (such as only February 30), or a delay given with times; the job
+        Like the constructor, ``update()`` replaces the whole schedule: a
+        keyword not given takes its default.  ``cron`` is exclusive with
+        the tuples and with ``delay``; ``timezone`` (default UTC) needs
+        ``cron``.
+
+        Raise ``ValueError`` naming the field and the value for a value
+        out of range, a value that is not an integer, a combination that
+        can never match (such as only February 30), a delay given with
+        times, a malformed crontab expression, an unknown time zone or
+        misfire policy, or a grace that is not a positive number; the job
         is then left as it was.  Call the service's ``reschedule()``
         afterwards so that the change takes effect.
+
+        .. versionchanged:: 1.0
+           Added ``cron``, ``timezone``, ``misfire`` and ``misfireGrace``.
         """
 
     def timeOfNextCall(now=None):
         """Return the time of the next run, in seconds since the epoch.
 
-        That is the first matching minute strictly after ``now`` (default:
+        That is the first firing time strictly after ``now`` (default:
         the current time), or ``now + delay`` for a delayed job.
+        """
+
+    def timeOfNextCallAfterRun(now):
+        """Return when to run next after a run that ended at ``now``.
+
+        That is the first firing time after the instant the run was for
+        (``scheduledFor``), so that instants which fell due meanwhile are
+        due at once, for ``dueInstant()`` to decide about.
+
+        .. versionadded:: 1.0
+        """
+
+    def dueInstant(now):
+        """Return the instant (seconds) that a run starting at ``now`` is for.
+
+        The job has waited for ``scheduledFor``; the misfire policy and
+        grace decide which of the instants due by ``now`` the run stands
+        for.  Return None when none of them runs: the job then waits for
+        its next time after ``now``.  A delayed job, a retried run and a
+        recovered run are for ``scheduledFor``.
+
+        .. versionadded:: 1.0
+        """
+
+    def preview(count, now=None):
+        """Return the next ``count`` firing times after ``now``.
+
+        They are aware datetimes in the job's time zone; ``now`` defaults
+        to the current time.
+
+        .. versionadded:: 1.0
         """
 
 
@@ -307,14 +395,25 @@ class ITaskService(zope.interface.Interface):
         """
 
     def addCronJob(task, input=None, minute=(), hour=(), dayOfMonth=(),
-                   month=(), dayOfWeek=(), delay=None):
+                   month=(), dayOfWeek=(), delay=None, *, cron=None,
+                   timezone=None, misfire='coalesce', misfireGrace=None):
         """Add a job that runs at the given times, or once after ``delay``.
+
+        The times are UTC tuples or a crontab expression ``cron`` in the
+        IANA ``timezone`` (default UTC), as in ``ICronJob``;
+        ``misfire`` and ``misfireGrace`` say what happens to instants
+        that fell due while no processor ran the job.
 
         Return the new job's id.  Its status is ``delayed`` with a delay
         and ``cronjob`` otherwise.  The job is scheduled by the next
         ``processNext(now)``, relative to that ``now``.  Raise
-        ``ValueError`` for an unknown task or bad times and ``TypeError``
-        for an input the database cannot store; nothing is stored then.
+        ``ValueError`` for an unknown task or bad times, naming the field
+        and the value, and ``TypeError`` for an input the database cannot
+        store; nothing is stored then.
+
+        .. versionadded:: 1.0
+           The keywords ``cron``, ``timezone``, ``misfire`` and
+           ``misfireGrace``.
         """
 
     def startJob(jobid):
@@ -357,6 +456,21 @@ class ITaskService(zope.interface.Interface):
         """Return the error message of job ``jobid``, or None.
 
         Raise ``KeyError`` for an unknown id.
+        """
+
+    def countJobs():
+        """Return a dict mapping each status to its number of jobs.
+
+        The cost is in proportion to the number of jobs.
+
+        .. versionadded:: 1.0
+        """
+
+    def oldestQueuedAge(now=None):
+        """Return how many seconds the oldest queued job has waited at
+        ``now``, or None if no job is queued.
+
+        .. versionadded:: 1.0
         """
 
     def hasJobsWaiting(now=None):

@@ -12,10 +12,8 @@
 #
 ##############################################################################
 """The task service: stores jobs, queues and schedules them, and runs them."""
-import datetime
 import io
 import logging
-import math
 import pickle
 import random
 import time
@@ -37,6 +35,7 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue import processor
 from z3c.taskqueue._claims import ClaimsMixin
 from z3c.taskqueue._claims import _message
+from z3c.taskqueue._scheduling import SchedulingMixin
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
 from z3c.taskqueue.job import utcnow
@@ -44,40 +43,34 @@ from z3c.taskqueue.job import utcnow
 
 log = logging.getLogger('z3c.taskqueue')
 
-# A key in the schedule is the due time in whole seconds (rounded up, so
-# that no job runs early) times 2**31, plus the job id: unique without a
-# lookup, ordered by due time, and it fits 64 bits until the year 2106.
-_ID_BITS = 31
-_ID_MASK = 2 ** _ID_BITS - 1
+# Not the random module's own generator: the ids that seed it must not
+# depend on how many jobs were queued.
+_counterStarts = random.Random()
 
+#: How many queues the queued jobs are spread over: workers that start
+#: at different queues rarely claim the same job at the same time.
+QUEUE_COUNT = 8
 
-_LAST_SECOND = 2 ** 32 - 1
-
-
-def _scheduleKey(dueTime, jobid):
-    seconds = math.ceil(dueTime)
-    if not -_LAST_SECOND <= seconds <= _LAST_SECOND:
-        raise ValueError('cannot schedule a job for %r: due times must lie'
-                         ' between the years 1834 and 2106' % (dueTime,))
-    return (seconds << _ID_BITS) | jobid
-
-
-def _lastKeyDueAt(now):
-    return (math.floor(now) << _ID_BITS) | _ID_MASK
+#: The statuses whose jobs are found through an id set: ``clean()`` and
+#: ``recoverExpired()`` need them.  Queued, cron and delayed jobs are
+#: found through the queues, the schedule and the pending set.
+INDEXED = (interfaces.PROCESSING, interfaces.STARTLATER) + interfaces.FINISHED
 
 
 @zope.interface.implementer(interfaces.IProcessingService)
-class TaskService(ClaimsMixin, persistent.Persistent):
+class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
-    ``jobs`` maps ids to jobs.  Queued jobs wait in ``_queue``, keyed by
-    the negated time they were queued at in microseconds, so the oldest
-    job has the largest key and new jobs go to the front; cron and
-    delayed jobs wait in ``_pending`` until a ``processNext()`` computes
-    their due time and moves them to ``_schedule``.  ``_byStatus`` holds
-    the ids of the jobs in each status.  All of them are BTrees that
-    concurrent transactions change without conflict (see ``_index``);
-    the service object itself is never written after it is created.
+    ``jobs`` maps ids to jobs.  Queued jobs wait in ``_queues``, each a
+    BTree keyed by the time the job was queued (see ``_index.timeKey``:
+    the oldest job has the largest key, so new jobs go to the front and
+    workers take from the end); a job goes to the queue its id picks.
+    Cron and delayed jobs wait in ``_pending`` until a ``processNext()``
+    computes their due time and moves them to ``_schedule``.
+    ``_byStatus`` holds the ids of the jobs in the ``INDEXED`` statuses.
+    All of them are BTrees that concurrent transactions change without
+    conflict in all but rare cases (see ``_index``); the service object
+    itself is never written after it is created.
     """
 
     __name__ = None
@@ -88,14 +81,14 @@ class TaskService(ClaimsMixin, persistent.Persistent):
     processorArguments = {'waitTime': 1.0}
 
     _v_nextid = None
+    _v_enqueued = None
 
     def __init__(self):
         self.jobs = BTrees.family32.IO.BTree()
-        self._queue = _index.newIndex()
+        self._queues = tuple(_index.newIndex() for i in range(QUEUE_COUNT))
         self._schedule = _index.newIndex()
         self._pending = _index.newIdSet()
-        self._byStatus = {
-            status: _index.newIdSet() for status in interfaces.STATUSES}
+        self._byStatus = {status: _index.newIdSet() for status in INDEXED}
 
     # Adding jobs
 
@@ -111,11 +104,15 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         return job.id
 
     def addCronJob(self, task, input=None, minute=(), hour=(),
-                   dayOfMonth=(), month=(), dayOfWeek=(), delay=None):
+                   dayOfMonth=(), month=(), dayOfWeek=(), delay=None, *,
+                   cron=None, timezone=None, misfire='coalesce',
+                   misfireGrace=None):
         self._checkTask(task)
         _checkInput(task, input)
         job = CronJob(self._generateId(), task, input, minute, hour,
-                      dayOfMonth, month, dayOfWeek, delay)
+                      dayOfMonth, month, dayOfWeek, delay, cron=cron,
+                      timezone=timezone, misfire=misfire,
+                      misfireGrace=misfireGrace)
         self._store(job, job.status)
         return job.id
 
@@ -142,7 +139,8 @@ class TaskService(ClaimsMixin, persistent.Persistent):
     def _store(self, job, status):
         job.status = status
         self.jobs[job.id] = job
-        self._byStatus[status].add(job.id)
+        if status in self._byStatus:
+            self._byStatus[status].add(job.id)
         if status == interfaces.QUEUED:
             self._enqueue(job)
         elif status in (interfaces.CRONJOB, interfaces.DELAYED):
@@ -150,26 +148,26 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         zope.event.notify(events.JobAdded(job, self))
 
     def _enqueue(self, job):
-        key = -int(time.time() * 1e6)
-        job._queueKey = _index.insertBelow(self._queue, key, job.id)
+        # Jobs queued in one millisecond keep their order by a counter of
+        # this connection's, which starts at random like the ids.
+        if self._v_enqueued is None:
+            self._v_enqueued = _counterStarts.randrange(2 ** 20)
+        self._v_enqueued += 1
+        job._queueKey = _index.insertBelow(
+            self._queueOf(job),
+            _index.timeKey(time.time(), self._v_enqueued), job.id)
         _wakeup.notifyOnCommit(self._transactionManager().get())
 
-    def _waitAgain(self, job, dueTime):
-        """Let a claimed job wait until ``dueTime`` for another run."""
-        job.lease = None
-        if interfaces.ICronJob.providedBy(job):
-            status = interfaces.DELAYED if job.delay else interfaces.CRONJOB
-        else:
-            status = interfaces.QUEUED
-        self._setStatus(job, status)
-        job._scheduleKey = _scheduleKey(dueTime, job.id)
-        self._schedule[job._scheduleKey] = job.id
-        _wakeup.notifyOnCommit(self._transactionManager().get())
+    def _queueOf(self, job):
+        return self._queues[job.id % len(self._queues)]
 
     def _setStatus(self, job, status):
         if job.status != status:
-            self._byStatus[job.status].remove(job.id)
-            self._byStatus[status].add(job.id)
+            byStatus = self._byStatus
+            if job.status in byStatus:
+                byStatus[job.status].remove(job.id)
+            if status in byStatus:
+                byStatus[status].add(job.id)
             job.status = status
 
     # Managing jobs
@@ -208,17 +206,37 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         if isinstance(status, str):
             status = (status,)
         for name in status:
-            ids = self._byStatus[name]
-            for jobid in list(_index.keys(ids)):
-                self._unindex(self.jobs[jobid])
+            for jobid in self._idsInStatus(name):
+                job = self.jobs[jobid]
+                self._unindex(job)
+                if name in self._byStatus:
+                    self._byStatus[name].remove(jobid)
                 del self.jobs[jobid]
-                ids.remove(jobid)
+
+    def _idsInStatus(self, status):
+        """Return the ids of the jobs in ``status``, from the indexes.
+
+        Cron, delayed and retried jobs are told apart by loading them.
+        """
+        if status in self._byStatus:
+            return list(_index.keys(self._byStatus[status]))
+        if status not in interfaces.STATUSES:
+            raise ValueError('there is no job status %r' % (status,))
+        candidates = [self._schedule[key]
+                      for key in _index.keys(self._schedule)]
+        if status == interfaces.QUEUED:
+            candidates += [queue[key] for queue in self._queues
+                           for key in _index.keys(queue)]
+        else:
+            candidates += list(_index.keys(self._pending))
+        return [jobid for jobid in candidates
+                if self.jobs[jobid].status == status]
 
     def _unindex(self, job):
         """Take ``job`` out of the queue, the schedule and the pending set.
         """
         if job._queueKey is not None:
-            del self._queue[job._queueKey]
+            del self._queueOf(job)[job._queueKey]
             job._queueKey = None
         if job._scheduleKey is not None:
             del self._schedule[job._scheduleKey]
@@ -236,6 +254,25 @@ class TaskService(ClaimsMixin, persistent.Persistent):
 
     def getError(self, jobid):
         return self.jobs[jobid].error
+
+    def countJobs(self):
+        counts = dict.fromkeys(interfaces.STATUSES, 0)
+        for status, ids in self._byStatus.items():
+            counts[status] = _index.size(ids)
+        counts[interfaces.QUEUED] = sum(map(_index.size, self._queues))
+        # Cron, delayed and retried jobs: not many, one load each.
+        waiting = [self._schedule[key] for key in _index.keys(self._schedule)]
+        for jobid in waiting + list(_index.keys(self._pending)):
+            counts[self.jobs[jobid].status] += 1
+        return counts
+
+    def oldestQueuedAge(self, now=None):
+        keys = [key for key in map(_index.lastKey, self._queues)
+                if key is not None]
+        if not keys:
+            return None
+        return (time.time() if now is None else now) - _index.keyTime(
+            max(keys))
 
     # Processing jobs in threads
 
@@ -262,15 +299,15 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         if now is None:
             now = time.time()
         return (_index.firstKey(self._pending) is not None
-                or _index.firstKey(self._schedule, _lastKeyDueAt(now))
-                is not None
-                or _index.lastKey(self._queue) is not None)
+                or self._hasDueScheduled(now)
+                or any(_index.lastKey(queue) is not None
+                       for queue in self._queues))
 
-    def claimNextJob(self, now=None):
+    def claimNextJob(self, now=None, queue=None):
         if now is None:
             now = time.time()
         self._schedulePending(now)
-        job = self._nextDueScheduled(now) or self._nextQueued()
+        job = self._nextDueScheduled(now) or self._nextQueued(queue)
         if job is None:
             return None
         self._unindex(job)
@@ -278,29 +315,24 @@ class TaskService(ClaimsMixin, persistent.Persistent):
         job.attempts += 1
         return job.id
 
-    def _nextQueued(self):
-        key = _index.lastKey(self._queue)
-        return None if key is None else self.jobs[self._queue[key]]
-
-    # Scheduling cron and delayed jobs
-
-    def _nextDueScheduled(self, now):
-        key = _index.firstKey(self._schedule, _lastKeyDueAt(now))
-        return None if key is None else self.jobs[self._schedule[key]]
-
-    def _schedulePending(self, now):
-        for jobid in list(_index.keys(self._pending)):
-            self._pending.remove(jobid)
-            job = self.jobs.get(jobid)
-            if job is not None and job.status in (interfaces.CRONJOB,
-                                                  interfaces.DELAYED):
-                self._scheduleAt(job, job.timeOfNextCall(now))
-
-    def _scheduleAt(self, job, dueTime):
-        job._scheduleKey = _scheduleKey(dueTime, job.id)
-        self._schedule[job._scheduleKey] = job.id
-        job.scheduledFor = datetime.datetime.fromtimestamp(
-            dueTime, datetime.timezone.utc)
+    def _nextQueued(self, start=None):
+        """Return the oldest queued job, or the oldest of the first queue
+        from ``start`` on that has one."""
+        queues = self._queues
+        if start is None:
+            found = [(key, queue) for key, queue in
+                     zip(map(_index.lastKey, queues), queues)
+                     if key is not None]
+            if not found:
+                return None
+            key, queue = max(found, key=lambda pair: pair[0])
+            return self.jobs[queue[key]]
+        for offset in range(len(queues)):
+            queue = queues[(start + offset) % len(queues)]
+            key = _index.lastKey(queue)
+            if key is not None:
+                return self.jobs[queue[key]]
+        return None
 
     def processNext(self, now=None, jobid=None):
         if now is None:
@@ -367,10 +399,6 @@ class TaskService(ClaimsMixin, persistent.Persistent):
                             else interfaces.ERROR)
         zope.event.notify(events.JobCompleted(job, self) if error is None
                           else events.JobFailed(job, self))
-
-    def _rescheduleAfterRun(self, job, now):
-        self._setStatus(job, interfaces.CRONJOB)
-        self._scheduleAt(job, job.timeOfNextCall(now))
 
     def _transactionManager(self):
         jar = self._p_jar

@@ -1,0 +1,330 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The ``z3c-taskqueue`` command: run workers, add jobs, show the queue."""
+import argparse
+import importlib
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+
+import transaction
+import ZODB
+import zodburi
+import zope.component
+
+from z3c.taskqueue import _servicepath
+from z3c.taskqueue import interfaces
+
+
+log = logging.getLogger('z3c.taskqueue')
+
+# How long a worker waits for an unreachable ZEO server before it gives up
+# with an error, unless the URI says otherwise (?wait_timeout=...).
+ZEO_WAIT_TIMEOUT = 10
+
+
+class CommandError(Exception):
+    """A problem with the command's input, reported in one line."""
+
+
+def parsePath(text):
+    """Turn ``--service`` into a service path: ``a/b/c`` or ``site@name``.
+    """
+    if '@' in text:
+        return text
+    keys = [key for key in text.split('/') if key]
+    if not keys:
+        raise CommandError('--service needs a path such as tasks or'
+                           ' Application/site/++etc++site/default/tasks')
+    return keys
+
+
+def openDatabase(uri):
+    """Open the database ``uri`` names (a zodburi URI)."""
+    if uri.startswith('zeo://'):
+        parts = urllib.parse.urlsplit(uri.replace('zeo://', 'http://', 1))
+        if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):
+            uri += ('&' if parts.query else '?') + (
+                'wait_timeout=%d' % ZEO_WAIT_TIMEOUT)
+    try:
+        factory, dbkw = zodburi.resolve_uri(uri)
+    except KeyError as error:
+        raise CommandError('unknown storage URI scheme in %r: %s (known: %s)'
+                           % (uri, error, ', '.join(_schemes()))) from None
+    except Exception as error:
+        raise CommandError('bad storage URI %r: %s' % (uri, error)) from None
+    try:
+        storage = factory()
+    except Exception as error:
+        raise CommandError('cannot open the storage %r: %s: %s' % (
+            uri, error.__class__.__name__, error)) from None
+    try:
+        return ZODB.DB(storage, **dbkw)
+    except Exception as error:
+        storage.close()
+        raise CommandError('cannot open the database %r: %s: %s' % (
+            uri, error.__class__.__name__, error)) from None
+
+
+def _schemes():
+    from importlib.metadata import entry_points
+    return sorted(e.name for e in entry_points(group='zodburi.resolvers'))
+
+
+def findService(db, path):
+    """Check that the service at ``path`` exists; return it and its
+    connection."""
+    connection = db.open()
+    try:
+        service = _servicepath.findService(connection.root(), path)
+    except LookupError as error:
+        connection.close()
+        raise CommandError('%s (create one with: z3c-taskqueue init)'
+                           % (error,)) from None
+    if not interfaces.ITaskService.providedBy(service):
+        connection.close()
+        raise CommandError('%r is not a task service' % (service,))
+    return service, connection
+
+
+def loadTasks(modules, zcmlFiles):
+    """Import ``modules`` and load ``zcmlFiles``, which register tasks."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            raise CommandError('cannot import module %r: %s: %s' % (
+                name, error.__class__.__name__, error)) from None
+    if zcmlFiles:
+        from zope.configuration import xmlconfig
+        context = None
+        for path in zcmlFiles:
+            try:
+                context = xmlconfig.file(path, context=context,
+                                         execute=False)
+            except Exception as error:
+                raise CommandError('cannot load ZCML file %r: %s' % (
+                    path, error)) from None
+        try:
+            context.execute_actions()
+        except Exception as error:
+            raise CommandError('cannot load ZCML: %s' % (error,)) from None
+    tasks = sorted(name for name, unused in zope.component.getUtilitiesFor(
+        interfaces.ITask))
+    if not tasks:
+        raise CommandError('no task is registered: name the modules or ZCML'
+                           ' files that register them with --import or'
+                           ' --zcml')
+    return tasks
+
+
+def worker(args):
+    from z3c.taskqueue.processor import MultiProcessor
+    tasks = loadTasks(args.imports, args.zcml)
+    path = parsePath(args.service)
+    db = openDatabase(args.uri)
+    try:
+        unused, connection = findService(db, path)
+        connection.close()
+        processor = MultiProcessor(
+            db, path, waitTime=args.wait, maxThreads=args.threads,
+            leaseTime=args.lease, stopTimeout=args.stop_timeout)
+        log.info('Worker %s: %d threads on %s, service %s, tasks %s',
+                 processor.name, args.threads, args.uri, args.service,
+                 ', '.join(tasks))
+        thread = threading.Thread(target=processor, name=processor.name)
+        stopped = threading.Event()
+
+        def stop(signum, frame):
+            log.info('Worker %s: %s received, finishing running jobs',
+                     processor.name, signal.Signals(signum).name)
+            stopped.set()
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        thread.start()
+        while not stopped.wait(1):
+            if not thread.is_alive():
+                raise CommandError('the processor thread ended')
+        processor.stop()
+        thread.join(args.stop_timeout)
+        if thread.is_alive():
+            log.warning('Worker %s: a job is still running after %s s;'
+                        ' its lease will expire', processor.name,
+                        args.stop_timeout)
+        log.info('Worker %s stopped: %d jobs completed, %d failed',
+                 processor.name, processor.processed, processor.failed)
+    finally:
+        db.close()
+
+
+def add(args):
+    if args.input is None:
+        input = None
+    else:
+        try:
+            input = json.loads(args.input)
+        except ValueError as error:
+            raise CommandError('the input is not JSON: %s' % error) from None
+    loadTasks(args.imports, args.zcml)
+    db = openDatabase(args.uri)
+    try:
+        service, connection = findService(db, parsePath(args.service))
+        try:
+            ids = []
+            for unused in range(args.count):
+                try:
+                    ids.append(service.add(args.task, input))
+                except (ValueError, TypeError) as error:
+                    raise CommandError(str(error)) from None
+            transaction.commit()
+        finally:
+            transaction.abort()
+            connection.close()
+        print('added %d job(s) for task %r: %s' % (
+            len(ids), args.task, ' '.join(map(str, ids[:10]))
+            + (' ...' if len(ids) > 10 else '')))
+    finally:
+        db.close()
+
+
+def status(args):
+    db = openDatabase(args.uri)
+    try:
+        service, connection = findService(db, parsePath(args.service))
+        try:
+            for name, count in sorted(service.countJobs().items()):
+                print('%-12s %d' % (name, count))
+            age = service.oldestQueuedAge()
+            print('oldest queued job: %s' % (
+                'none' if age is None else '%.1f s old' % age))
+        finally:
+            connection.close()
+    finally:
+        db.close()
+
+
+def init(args):
+    from z3c.taskqueue.service import TaskService
+    path = parsePath(args.service)
+    if isinstance(path, str) or len(path) != 1:
+        raise CommandError('init creates a service under a key of the'
+                           ' database root: --service NAME')
+    db = openDatabase(args.uri)
+    try:
+        connection = db.open()
+        try:
+            root = connection.root()
+            if path[0] in root:
+                print('a service exists at %r already' % path[0])
+                return
+            service = root[path[0]] = TaskService()
+            service.__name__ = path[0]
+            transaction.commit()
+            print('created a task service at %r' % path[0])
+        finally:
+            transaction.abort()
+            connection.close()
+    finally:
+        db.close()
+
+
+def makeParser():
+    parser = argparse.ArgumentParser(
+        prog='z3c-taskqueue',
+        description='Run task queue workers and manage task services.')
+    parser.add_argument('--debug', action='store_true',
+                        help='show tracebacks and debug logging')
+    commands = parser.add_subparsers(dest='command', required=True)
+
+    def common(command, tasks=False):
+        command.add_argument('uri', help='database URI, e.g. file://var/'
+                             'Data.fs, zeo://127.0.0.1:8100, memory://')
+        command.add_argument('--service', required=True,
+                             help='path of the task service from the root:'
+                             ' tasks, a/b/c, or site@name')
+        if tasks:
+            command.add_argument(
+                '--import', dest='imports', action='append', default=[],
+                metavar='MODULE', help='import MODULE, which registers'
+                ' tasks (repeatable)')
+            command.add_argument(
+                '--zcml', action='append', default=[], metavar='FILE',
+                help='load the ZCML FILE, which registers tasks'
+                ' (repeatable)')
+
+    run = commands.add_parser('worker', help='run a worker until stopped')
+    common(run, tasks=True)
+    run.add_argument('--threads', type=int, default=1,
+                     help='worker threads (default: %(default)s)')
+    run.add_argument('--wait', type=float, default=1.0,
+                     help='seconds an idle worker waits before it looks'
+                     ' for jobs again (default: %(default)s)')
+    run.add_argument('--lease', type=float, default=60.0,
+                     help='seconds a claim lasts before other workers may'
+                     ' recover the job; renewed while the job runs'
+                     ' (default: %(default)s)')
+    run.add_argument('--stop-timeout', type=float, default=30.0,
+                     help='seconds to wait for running jobs on SIGTERM'
+                     ' (default: %(default)s)')
+    run.set_defaults(func=worker)
+
+    adding = commands.add_parser('add', help='add jobs')
+    common(adding, tasks=True)
+    adding.add_argument('task', help='the task name')
+    adding.add_argument('input', nargs='?', help='the input, as JSON')
+    adding.add_argument('--count', type=int, default=1,
+                        help='how many such jobs (default: %(default)s)')
+    adding.set_defaults(func=add)
+
+    showing = commands.add_parser('status', help='count jobs by status')
+    common(showing)
+    showing.set_defaults(func=status)
+
+    creating = commands.add_parser('init', help='create a task service')
+    common(creating)
+    creating.set_defaults(func=init)
+    return parser
+
+
+def main(argv=None):
+    args = makeParser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.INFO,
+        format='%(asctime)s %(levelname)s %(name)s %(message)s')
+    if getattr(args, 'threads', 1) < 1:
+        return _fail('--threads must be at least 1')
+    try:
+        args.func(args)
+    except CommandError as error:
+        if args.debug:
+            raise
+        return _fail(str(error))
+    except Exception as error:
+        if args.debug:
+            raise
+        return _fail('%s: %s' % (error.__class__.__name__, error))
+    return 0
+
+
+def _fail(message):
+    print('z3c-taskqueue: error: %s' % message, file=sys.stderr)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,194 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Helpers shared by the unit tests: a real database, an index checker."""
+import importlib
+import os
+import shutil
+import tempfile
+from unittest import mock
+
+
+def openFileStorageDB(test):
+    """Open a ``DB`` over a ``FileStorage`` that ``test`` cleans up.
+
+    A FileStorage, not a MappingStorage, because only a storage that
+    resolves conflicts shows which concurrent changes merge.
+    """
+    import ZODB
+    import ZODB.FileStorage
+    # A test database need not survive a power failure, and fsync makes
+    # each commit cost milliseconds.
+    module = importlib.import_module('ZODB.FileStorage.FileStorage')
+    patcher = mock.patch.object(module, 'fsync', None)
+    patcher.start()
+    test.addCleanup(patcher.stop)
+    directory = tempfile.mkdtemp(prefix='z3c.taskqueue-')
+    test.addCleanup(shutil.rmtree, directory)
+    storage = ZODB.FileStorage.FileStorage(
+        os.path.join(directory, 'Data.fs'))
+    db = ZODB.DB(storage)
+    test.addCleanup(db.close)
+    return db
+
+
+def openConnection(test, db):
+    """Open a connection with its own ``TransactionManager``.
+
+    Return ``(connection, manager)``; ``test`` aborts and closes them.
+    """
+    import transaction
+    manager = transaction.TransactionManager(explicit=False)
+    connection = db.open(manager)
+
+    def close():
+        manager.abort()
+        connection.close()
+
+    test.addCleanup(close)
+    return connection, manager
+
+
+def indexProblems(service, processing_allowed=False):
+    """Return a list of the ways the service's indexes disagree with its jobs.
+
+    Walks ``service.jobs`` and every index: ``_byStatus``, ``_queues``,
+    ``_schedule`` and ``_pending``.  An empty list means consistent.
+    """
+    from z3c.taskqueue import interfaces
+    from z3c.taskqueue._index import FIRST
+    from z3c.taskqueue._index import LAST
+    from z3c.taskqueue._index import keyTime
+    from z3c.taskqueue._index import keys
+    from z3c.taskqueue.service import INDEXED
+
+    problems = []
+    waiting = (interfaces.CRONJOB, interfaces.DELAYED)
+
+    indexes = [('_queues[%d]' % i, queue)
+               for i, queue in enumerate(service._queues)]
+    indexes += [('_schedule', service._schedule),
+                ('_pending', service._pending)]
+    if set(service._byStatus) != set(INDEXED):
+        problems.append('_byStatus has keys %r' % sorted(service._byStatus))
+    indexes.extend(('_byStatus[%r]' % status, ids)
+                   for status, ids in sorted(service._byStatus.items()))
+    for name, index in indexes:
+        if FIRST not in index or LAST not in index:
+            problems.append('%s lost a sentinel' % name)
+
+    jobs = dict(service.jobs.items())
+    for jobid, job in jobs.items():
+        if job.id != jobid:
+            problems.append('job %r is stored under %r' % (job.id, jobid))
+        if job.status not in interfaces.STATUSES:
+            problems.append('job %r has status %r' % (jobid, job.status))
+        if job.status == interfaces.PROCESSING and not processing_allowed:
+            problems.append('job %r is left processing' % jobid)
+
+    for status, ids in service._byStatus.items():
+        indexed = set(keys(ids))
+        actual = {jobid for jobid, job in jobs.items()
+                  if job.status == status}
+        if indexed != actual:
+            problems.append(
+                '_byStatus[%r] holds %r but the jobs in that status are %r'
+                % (status, sorted(indexed), sorted(actual)))
+
+    queued = {jobid for jobid, job in jobs.items()
+              if job.status == interfaces.QUEUED}
+    queue_ids = []
+    for number, queue in enumerate(service._queues):
+        for key in keys(queue):
+            jobid = queue[key]
+            queue_ids.append(jobid)
+            job = jobs.get(jobid)
+            if job is None:
+                problems.append('_queues[%d] holds the unknown job %r'
+                                % (number, jobid))
+                continue
+            if jobid % len(service._queues) != number:
+                problems.append('job %r is in _queues[%d]' % (jobid, number))
+            if job._queueKey != key:
+                problems.append('job %r is in a queue at %r but its'
+                                ' _queueKey is %r'
+                                % (jobid, key, job._queueKey))
+    if len(queue_ids) != len(set(queue_ids)):
+        problems.append('the queues hold a job twice: %r' % queue_ids)
+
+    in_schedule = [(key, service._schedule[key])
+                   for key in keys(service._schedule)]
+    scheduled = [jobid for key, jobid in in_schedule]
+    if len(scheduled) != len(set(scheduled)):
+        problems.append('_schedule holds a job twice: %r' % scheduled)
+    retrying = set()
+    for key, jobid in in_schedule:
+        job = jobs.get(jobid)
+        if job is None:
+            problems.append('_schedule holds the unknown job %r' % jobid)
+            continue
+        if job._scheduleKey != key:
+            problems.append('job %r is in _schedule at %r but its'
+                            ' _scheduleKey is %r'
+                            % (jobid, key, job._scheduleKey))
+        if job.status == interfaces.QUEUED:
+            retrying.add(jobid)     # waits for another attempt
+            continue
+        if job.status not in waiting:
+            problems.append('job %r is %s but in _schedule'
+                            % (jobid, job.status))
+        if job.attempts:
+            continue    # waits for another attempt at its instant
+        due = job.scheduledFor
+        if due is None or abs(keyTime(key) - due.timestamp()) > 0.002:
+            problems.append('job %r is scheduled at %r but scheduledFor is'
+                            ' %r' % (jobid, keyTime(key), due))
+
+    if set(queue_ids) | retrying != queued:
+        problems.append('the queues hold %r and the schedule %r but the'
+                        ' queued jobs are %r' % (
+                            sorted(queue_ids), sorted(retrying),
+                            sorted(queued)))
+    if set(queue_ids) & retrying:
+        problems.append('jobs both queued and scheduled: %r'
+                        % sorted(set(queue_ids) & retrying))
+
+    pending = set(keys(service._pending))
+    for jobid in pending & set(scheduled):
+        problems.append('job %r is both pending and scheduled' % jobid)
+    expected = {jobid for jobid, job in jobs.items() if job.status in waiting}
+    if pending | (set(scheduled) - retrying) != expected:
+        problems.append(
+            'pending %r and scheduled %r jobs are not the cron and delayed'
+            ' jobs %r' % (sorted(pending), sorted(scheduled),
+                          sorted(expected)))
+
+    for jobid, job in jobs.items():
+        if job.status != interfaces.QUEUED and job._queueKey is not None:
+            problems.append('job %r is %s but has a _queueKey'
+                            % (jobid, job.status))
+        if (job.status not in waiting + (interfaces.QUEUED,)
+                and job._scheduleKey is not None):
+            problems.append('job %r is %s but has a _scheduleKey'
+                            % (jobid, job.status))
+        if jobid in pending and job._scheduleKey is not None:
+            problems.append('job %r is pending but has a _scheduleKey'
+                            % jobid)
+    return problems
+
+
+def assertConsistent(test, service, processing_allowed=False):
+    """Fail ``test`` unless the indexes of ``service`` match its jobs."""
+    problems = indexProblems(service, processing_allowed)
+    if problems:
+        test.fail('inconsistent indexes:\n' + '\n'.join(problems))

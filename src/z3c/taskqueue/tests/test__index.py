@@ -1,0 +1,323 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Unit tests for the sentinel BTree indexes of ``z3c.taskqueue._index``."""
+import unittest
+
+
+class NewIndexTests(unittest.TestCase):
+
+    def _callFUT(self):
+        from z3c.taskqueue._index import newIndex
+        return newIndex()
+
+    def test_is_a_plain_LLBTree(self):
+        # Plain BTrees, so that a ZEO server resolves conflicts without
+        # importing this package.
+        import BTrees.LLBTree
+        self.assertIs(type(self._callFUT()), BTrees.LLBTree.LLBTree)
+
+    def test_holds_only_the_two_sentinels(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        self.assertEqual(list(self._callFUT().items()),
+                         [(FIRST, 0), (LAST, 0)])
+
+    def test_sentinels_are_the_extreme_64_bit_integers(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        self.assertEqual(FIRST, -2 ** 63)
+        self.assertEqual(LAST, 2 ** 63 - 1)
+
+    def test_each_call_returns_a_new_index(self):
+        one = self._callFUT()
+        one[5] = 1
+        self.assertNotIn(5, self._callFUT())
+
+
+class NewIdSetTests(unittest.TestCase):
+
+    def _callFUT(self):
+        from z3c.taskqueue._index import newIdSet
+        return newIdSet()
+
+    def test_is_a_plain_LLTreeSet(self):
+        import BTrees.LLBTree
+        self.assertIs(type(self._callFUT()), BTrees.LLBTree.LLTreeSet)
+
+    def test_holds_only_the_two_sentinels(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        self.assertEqual(list(self._callFUT()), [FIRST, LAST])
+
+
+class KeysTests(unittest.TestCase):
+
+    def _callFUT(self, *args, **kw):
+        from z3c.taskqueue._index import keys
+        return list(keys(*args, **kw))
+
+    def _makeIndex(self, *keys):
+        from z3c.taskqueue._index import newIndex
+        index = newIndex()
+        for key in keys:
+            index[key] = 1
+        return index
+
+    def test_empty_index_has_no_keys(self):
+        self.assertEqual(self._callFUT(self._makeIndex()), [])
+
+    def test_real_keys_in_order_without_sentinels(self):
+        index = self._makeIndex(3, -7, 12)
+        self.assertEqual(self._callFUT(index), [-7, 3, 12])
+
+    def test_bounds_are_inclusive(self):
+        index = self._makeIndex(1, 2, 3, 4, 5)
+        self.assertEqual(self._callFUT(index, 2, 4), [2, 3, 4])
+
+    def test_lo_only(self):
+        index = self._makeIndex(1, 2, 3)
+        self.assertEqual(self._callFUT(index, lo=2), [2, 3])
+
+    def test_hi_only(self):
+        index = self._makeIndex(1, 2, 3)
+        self.assertEqual(self._callFUT(index, hi=2), [1, 2])
+
+    def test_bounds_beyond_the_sentinels_never_yield_them(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        index = self._makeIndex(FIRST + 1, LAST - 1)
+        self.assertEqual(self._callFUT(index, FIRST, LAST),
+                         [FIRST + 1, LAST - 1])
+
+    def test_works_on_id_sets(self):
+        from z3c.taskqueue._index import newIdSet
+        ids = newIdSet()
+        ids.update([9, 4])
+        self.assertEqual(self._callFUT(ids), [4, 9])
+
+
+class SizeTests(unittest.TestCase):
+
+    def _callFUT(self, index):
+        from z3c.taskqueue._index import size
+        return size(index)
+
+    def test_empty_index(self):
+        from z3c.taskqueue._index import newIndex
+        self.assertEqual(self._callFUT(newIndex()), 0)
+
+    def test_empty_id_set(self):
+        from z3c.taskqueue._index import newIdSet
+        self.assertEqual(self._callFUT(newIdSet()), 0)
+
+    def test_counts_real_keys(self):
+        from z3c.taskqueue._index import newIndex
+        index = newIndex()
+        for key in range(300):
+            index[key] = key
+        self.assertEqual(self._callFUT(index), 300)
+
+
+class FirstKeyTests(unittest.TestCase):
+
+    def _callFUT(self, *args, **kw):
+        from z3c.taskqueue._index import firstKey
+        return firstKey(*args, **kw)
+
+    def _makeIndex(self, *keys):
+        from z3c.taskqueue._index import newIndex
+        index = newIndex()
+        for key in keys:
+            index[key] = 1
+        return index
+
+    def test_empty_index_is_None(self):
+        self.assertIsNone(self._callFUT(self._makeIndex()))
+
+    def test_empty_id_set_is_None(self):
+        from z3c.taskqueue._index import newIdSet
+        self.assertIsNone(self._callFUT(newIdSet()))
+
+    def test_smallest_real_key(self):
+        self.assertEqual(self._callFUT(self._makeIndex(8, -3, 5)), -3)
+
+    def test_smallest_possible_real_key(self):
+        from z3c.taskqueue._index import FIRST
+        index = self._makeIndex(FIRST + 1, 0)
+        self.assertEqual(self._callFUT(index), FIRST + 1)
+
+    def test_largest_possible_real_key(self):
+        from z3c.taskqueue._index import LAST
+        index = self._makeIndex(LAST - 1)
+        self.assertEqual(self._callFUT(index), LAST - 1)
+
+    def test_key_equal_to_hi_counts(self):
+        self.assertEqual(self._callFUT(self._makeIndex(5, 9), hi=5), 5)
+
+    def test_key_above_hi_is_None(self):
+        self.assertIsNone(self._callFUT(self._makeIndex(5, 9), hi=4))
+
+
+class LastKeyTests(unittest.TestCase):
+
+    def _callFUT(self, index):
+        from z3c.taskqueue._index import lastKey
+        return lastKey(index)
+
+    def _makeIndex(self, *keys):
+        from z3c.taskqueue._index import newIndex
+        index = newIndex()
+        for key in keys:
+            index[key] = 1
+        return index
+
+    def test_empty_index_is_None(self):
+        self.assertIsNone(self._callFUT(self._makeIndex()))
+
+    def test_largest_real_key(self):
+        self.assertEqual(self._callFUT(self._makeIndex(-8, 3, -5)), 3)
+
+    def test_smallest_possible_real_key(self):
+        from z3c.taskqueue._index import FIRST
+        index = self._makeIndex(FIRST + 1)
+        self.assertEqual(self._callFUT(index), FIRST + 1)
+
+    def test_largest_possible_real_key(self):
+        from z3c.taskqueue._index import LAST
+        index = self._makeIndex(0, LAST - 1)
+        self.assertEqual(self._callFUT(index), LAST - 1)
+
+
+class InsertBelowTests(unittest.TestCase):
+
+    def _callFUT(self, index, key, value):
+        from z3c.taskqueue._index import insertBelow
+        return insertBelow(index, key, value)
+
+    def _makeIndex(self):
+        from z3c.taskqueue._index import newIndex
+        return newIndex()
+
+    def test_free_key_is_used(self):
+        index = self._makeIndex()
+        self.assertEqual(self._callFUT(index, 10, 7), 10)
+        self.assertEqual(index[10], 7)
+
+    def test_taken_key_goes_to_the_next_key_below(self):
+        index = self._makeIndex()
+        index[10] = 1
+        self.assertEqual(self._callFUT(index, 10, 2), 9)
+        self.assertEqual(dict(index.items(9, 10)), {9: 2, 10: 1})
+
+    def test_skips_a_run_of_taken_keys(self):
+        index = self._makeIndex()
+        for key in (8, 9, 10):
+            index[key] = key
+        self.assertEqual(self._callFUT(index, 10, 99), 7)
+        self.assertEqual(dict(index.items(7, 10)),
+                         {7: 99, 8: 8, 9: 9, 10: 10})
+
+    def test_repeated_inserts_at_one_key_keep_their_order(self):
+        # The queue relies on this: jobs added within one clock tick get
+        # ever smaller keys, so they stay in the order they were added.
+        index = self._makeIndex()
+        used = [self._callFUT(index, 100, value) for value in range(5)]
+        self.assertEqual(used, [100, 99, 98, 97, 96])
+
+    def test_free_key_below_a_taken_one_is_not_skipped(self):
+        index = self._makeIndex()
+        index[5] = 1
+        self.assertEqual(self._callFUT(index, 4, 2), 4)
+
+
+class ConflictResolutionTests(unittest.TestCase):
+    """The point of the sentinels, shown on a real database."""
+
+    def setUp(self):
+        from z3c.taskqueue.tests._support import openFileStorageDB
+        self.db = openFileStorageDB(self)
+
+    def _concurrently(self, index, change_one, change_two):
+        """Store ``index``; apply the changes in two connections; commit.
+        """
+        import transaction
+        tm1 = transaction.TransactionManager()
+        tm2 = transaction.TransactionManager()
+        conn1 = self.db.open(tm1)
+        conn1.root()['index'] = index
+        tm1.commit()
+        conn2 = self.db.open(tm2)
+        change_one(conn1.root()['index'])
+        change_two(conn2.root()['index'])
+        tm1.commit()
+        try:
+            tm2.commit()
+        finally:
+            tm2.abort()
+            conn1.close()
+            conn2.close()
+        conn = self.db.open()
+        try:
+            return list(conn.root()['index'].keys())
+        finally:
+            conn.close()
+
+    def test_removing_the_head_while_adding_a_new_head_merges(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        from z3c.taskqueue._index import newIndex
+        index = newIndex()
+        index[10] = 1
+
+        def remove(index):
+            del index[10]
+
+        def add(index):
+            index[5] = 1
+
+        self.assertEqual(self._concurrently(index, remove, add),
+                         [FIRST, 5, LAST])
+
+    def test_removing_the_tail_while_adding_a_new_tail_merges(self):
+        from z3c.taskqueue._index import FIRST
+        from z3c.taskqueue._index import LAST
+        from z3c.taskqueue._index import newIdSet
+        ids = newIdSet()
+        ids.add(10)
+
+        def remove(ids):
+            ids.remove(10)
+
+        def add(ids):
+            ids.add(20)
+
+        self.assertEqual(self._concurrently(ids, remove, add),
+                         [FIRST, 20, LAST])
+
+    def test_without_sentinels_the_same_changes_conflict(self):
+        # The control experiment: it shows that the tests above would
+        # catch an index that lost its sentinels.
+        import BTrees
+        from ZODB.POSException import ConflictError
+        index = BTrees.family64.II.BTree()
+        index[10] = 1
+
+        def remove(index):
+            del index[10]
+
+        def add(index):
+            index[5] = 1
+
+        with self.assertRaises(ConflictError):
+            self._concurrently(index, remove, add)
