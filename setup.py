@@ -61,7 +61,14 @@ setup(
         'zope.event',
         'zope.interface',
         'zope.schema',
+        'ZEO',
+        'zodburi',
     ],
+    entry_points={
+        'console_scripts': [
+            'z3c-taskqueue = z3c.taskqueue.command:main',
+        ],
+    },
     extras_require={
         'test': [
             'hypothesis',
@@ -71,6 +78,9 @@ setup(
         ],
         'autostart': [
             'zope.processlifetime',
+        ],
+        'relstorage': [
+            'RelStorage[postgresql]',
         ],
         'docs': [
             'Sphinx',

@@ -34,13 +34,13 @@ class ClaimsMixin:
     never lost between them and its result is committed exactly once.
     """
 
-    def claimJobs(self, owner, leaseTime, now=None, limit=1):
+    def claimJobs(self, owner, leaseTime, now=None, limit=1, queue=None):
         if now is None:
             now = time.time()
         lease = None
         ids = []
         while len(ids) < limit:
-            jobid = self.claimNextJob(now)
+            jobid = self.claimNextJob(now, queue)
             if jobid is None:
                 break
             if lease is None:

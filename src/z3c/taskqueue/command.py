@@ -19,7 +19,6 @@ import logging
 import signal
 import sys
 import threading
-import time
 import urllib.parse
 
 import transaction
@@ -143,7 +142,8 @@ def worker(args):
         connection.close()
         processor = MultiProcessor(
             db, path, waitTime=args.wait, maxThreads=args.threads,
-            leaseTime=args.lease, stopTimeout=args.stop_timeout)
+            leaseTime=args.lease, stopTimeout=args.stop_timeout,
+            spread=True)
         log.info('Worker %s: %d threads on %s, service %s, tasks %s',
                  processor.name, args.threads, args.uri, args.service,
                  ', '.join(tasks))

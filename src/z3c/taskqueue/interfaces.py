@@ -479,12 +479,18 @@ class ITaskService(zope.interface.Interface):
         Reads only: an idle worker that asks writes nothing.
         """
 
-    def claimNextJob(now=None):
+    def claimNextJob(now=None, queue=None):
         """Take the next due job and mark it ``processing``.
 
         Cron and delayed jobs due at ``now`` come first, then queued jobs
         in the order they were queued.  Return the job's id, or None when
         no job is due.
+
+        Queued jobs are spread over several queues.  With ``queue`` (a
+        number), take the oldest job of that queue, or else of the next
+        one that has a job: workers that start at different queues rarely
+        take the same job at the same time.  Without it, take the oldest
+        queued job of all.
         """
 
     def processNext(now=None, jobid=None):
@@ -538,8 +544,10 @@ class IProcessingService(ITaskService):
         """Tell whether a processor of this service runs in this process.
         """
 
-    def claimJobs(owner, leaseTime, now=None, limit=1):
+    def claimJobs(owner, leaseTime, now=None, limit=1, queue=None):
         """Claim up to ``limit`` due jobs for ``owner``.
+
+        ``queue`` is passed on to ``claimNextJob()``.
 
         Each becomes ``processing``, its ``attempts`` go up by one, and all
         share one new lease that expires ``leaseTime`` seconds after

@@ -14,6 +14,7 @@
 """Processors: worker threads that run a service's jobs, one job a commit."""
 import logging
 import os
+import random
 import socket
 import threading
 import time
@@ -52,6 +53,9 @@ class _Worker:
         self.processor = processor
         self.batch = 1
         self.nextRecovery = 0
+        # Alone, a worker takes the oldest job of all; one of many starts
+        # at a queue of its own, so that workers rarely collide.
+        self.queue = random.randrange(1 << 30) if processor.spread else None
 
     def open(self):
         self.tm = transaction.manager.manager   # this thread's own
@@ -98,7 +102,7 @@ class _Worker:
             return False
         try:
             lease, ids = service.claimJobs(self.owner, p.leaseTime, now,
-                                           limit=self.batch)
+                                           self.batch, self.queue)
             self.tm.commit()
         except ConflictError:
             # Someone else took the job: back off and pick again.
@@ -294,8 +298,10 @@ class SimpleProcessor:
     threads = 1
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
-                 batchSize=16, stopTimeout=30.0, name=None, clock=time.time):
+                 batchSize=16, stopTimeout=30.0, name=None, clock=time.time,
+                 spread=False):
         self.db = db
+        self.spread = spread
         self.clock = clock
         self.servicePath = servicePath
         self.waitTime = waitTime
@@ -352,6 +358,7 @@ class MultiProcessor(SimpleProcessor):
 
     def __init__(self, db, servicePath, waitTime=1.0, maxThreads=5,
                  **kw):
+        kw.setdefault('spread', True)
         super().__init__(db, servicePath, waitTime, **kw)
         self.threads = maxThreads
 
