@@ -23,6 +23,8 @@ import traceback
 import transaction
 import zope.component
 import zope.event
+from transaction.interfaces import TransientError
+from ZEO.Exceptions import ClientStorageError
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import _wakeup
@@ -35,6 +37,10 @@ from z3c.taskqueue.retry import policyFor
 
 
 log = logging.getLogger('z3c.taskqueue')
+
+#: Errors of the database, not of a job: a ZEO server that went away or
+#: is restarting, say.  The work is tried again once the database answers.
+UNAVAILABLE = (TransientError, ClientStorageError)
 
 # A batch of claimed jobs grows while jobs are this quick (seconds).
 QUICK_JOB = 0.05
@@ -69,6 +75,13 @@ class _Worker:
             while not p.stopping.is_set():
                 try:
                     worked = self.step()
+                except UNAVAILABLE as error:
+                    self.tm.abort()
+                    log.warning('Processor %s: %s: %s; trying again in'
+                                ' %.1f s', p.name, error.__class__.__name__,
+                                error, p.waitTime)
+                    p.stopping.wait(p.waitTime)
+                    continue
                 except Exception:
                     self.tm.abort()
                     log.exception('Processor %s: unexpected error; going on'
@@ -173,6 +186,15 @@ class _Worker:
                         retry=False, started=started)
                     return
                 time.sleep(jitteredBackoff(conflicts, 0.01, 2.0))
+            except UNAVAILABLE as error:
+                # Not the job's fault (the ZEO server went away, say): run
+                # it again once the database answers.  If we stop first,
+                # the job stays claimed until its lease expires.
+                self.tm.abort()
+                log.warning('Processor %s: job %r: %s: %s; trying again',
+                            p.name, jobid, error.__class__.__name__, error)
+                if p.stopping.wait(p.waitTime):
+                    return
             except Exception as error:
                 formatted = traceback.format_exc()
                 self.tm.abort()
@@ -209,7 +231,8 @@ class _Worker:
                 change(self.service())
                 self.tm.commit()
                 return True
-            except ConflictError:
+            except UNAVAILABLE:
+                # A conflict, or a database that does not answer now.
                 self.tm.abort()
                 time.sleep(jitteredBackoff(attempt, 0.01, 1.0))
         log.error('Processor %s: could not %s after %d conflicts; its lease'
@@ -258,6 +281,10 @@ class _LeaseKeeper:
             while not p.stopping.wait(p.leaseTime / 6):
                 try:
                     self.renewDue(connection, tm)
+                except UNAVAILABLE as error:
+                    tm.abort()
+                    log.warning('Processor %s: could not renew leases: %s',
+                                p.name, error)
                 except Exception:
                     tm.abort()
                     log.exception('Processor %s: could not renew leases',

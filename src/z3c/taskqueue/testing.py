@@ -1,0 +1,167 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Helpers for tests: tasks that record their effects, servers, workers.
+
+Importing this module registers the tasks ``record``, ``sleep`` and
+``noop``, so that worker processes can run them with
+``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import zope.component
+import zope.interface
+from BTrees.OOBTree import OOBTree
+
+from z3c.taskqueue import interfaces
+from z3c.taskqueue.retry import RetryPolicy
+
+
+#: Where ``record`` counts its runs: a key of the database root.
+EFFECTS = 'z3c.taskqueue.testing.effects'
+
+
+def effects(root):
+    """Return the BTree in which ``record`` counts each job's runs."""
+    if EFFECTS not in root:
+        root[EFFECTS] = OOBTree()
+    return root[EFFECTS]
+
+
+@zope.interface.implementer(interfaces.ITask)
+class RecordTask:
+    """Counts its committed runs of each job next to the service.
+
+    The count is written in the job's own transaction, so it is a
+    committed side effect: exactly-once processing leaves 1 for each job.
+    The input, if any, is a number of seconds to sleep first.
+    """
+
+    inputSchema = outputSchema = None
+    # Many workers writing one BTree conflict now and then: retry those.
+    retryPolicy = RetryPolicy(conflictRetries=100)
+
+    def __call__(self, service, jobid, input):
+        if input:
+            time.sleep(input)
+        done = service._p_jar.root()[EFFECTS]
+        key = (jobid, _instant(service, jobid))
+        done[key] = done.get(key, 0) + 1
+        return os.getpid()
+
+
+def _instant(service, jobid):
+    scheduled = getattr(service.jobs[jobid], 'scheduledFor', None)
+    return None if scheduled is None else scheduled.timestamp()
+
+
+@zope.interface.implementer(interfaces.ITask)
+class NoopTask:
+    """Does nothing, after sleeping ``input`` seconds if given."""
+
+    inputSchema = outputSchema = retryPolicy = None
+
+    def __call__(self, service, jobid, input):
+        if input:
+            time.sleep(input)
+
+
+def registerTasks():
+    zope.component.provideUtility(RecordTask(), name='record')
+    zope.component.provideUtility(NoopTask(), name='noop')
+
+
+registerTasks()
+
+
+def workerCommand():
+    """Return the command line that starts ``z3c-taskqueue``."""
+    script = os.path.join(os.path.dirname(sys.executable), 'z3c-taskqueue')
+    if os.path.exists(script):
+        return [script]
+    found = shutil.which('z3c-taskqueue')
+    if found:
+        return [found]
+    return [sys.executable, '-m', 'z3c.taskqueue.command']
+
+
+def startWorker(uri, service='tasks', threads=1, wait=0.1, lease=60.0,
+                imports=('z3c.taskqueue.testing',), log=None, extra=()):
+    """Start a worker process; return its ``subprocess.Popen``."""
+    command = workerCommand() + [
+        'worker', uri, '--service', service, '--threads', str(threads),
+        '--wait', str(wait), '--lease', str(lease)]
+    for module in imports:
+        command += ['--import', module]
+    command += list(extra)
+    return subprocess.Popen(
+        command, stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL)
+
+
+def freePort():
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class ZEOServer:
+    """A real ZEO server (``runzeo``) on 127.0.0.1, in a process of its own.
+
+    Unlike ``ZEO.server()``, it can be stopped at once and started again
+    on the same port, as a server restart in production would.
+    """
+
+    def __init__(self, path, port=None, log=None):
+        self.path = path
+        self.port = port or freePort()
+        self.log = log
+        self.process = None
+
+    @property
+    def addr(self):
+        return ('127.0.0.1', self.port)
+
+    def start(self, timeout=30):
+        script = os.path.join(os.path.dirname(sys.executable), 'runzeo')
+        command = [script] if os.path.exists(script) else [
+            sys.executable, '-m', 'ZEO.runzeo']
+        self.process = subprocess.Popen(
+            command + ['-a', '%s:%d' % self.addr, '-f', self.path],
+            stdout=self.log or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if self.log else subprocess.DEVNULL)
+        deadline = time.time() + timeout
+        while True:
+            try:
+                socket.create_connection(self.addr, 1).close()
+                return self
+            except OSError:
+                if self.process.poll() is not None or time.time() > deadline:
+                    raise RuntimeError('the ZEO server did not start')
+                time.sleep(0.05)
+
+    def stop(self, timeout=30):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
