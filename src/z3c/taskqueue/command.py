@@ -16,6 +16,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -51,6 +52,15 @@ def parsePath(text):
         raise CommandError('--service needs a path such as tasks or'
                            ' Application/site/++etc++site/default/tasks')
     return keys
+
+
+def workerCommand():
+    """Return the command line that starts ``z3c-taskqueue``: the script
+    next to this Python, or else this module."""
+    script = os.path.join(os.path.dirname(sys.executable), 'z3c-taskqueue')
+    if os.path.exists(script):
+        return [script]
+    return [sys.executable, '-m', 'z3c.taskqueue.command']
 
 
 def openDatabase(uri):
@@ -157,19 +167,63 @@ def worker(args):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
         thread.start()
-        while not stopped.wait(1):
+        progress = Progress(db, path) if args.exit_when_done else None
+        while not stopped.wait(0.2 if progress else 1):
             if not thread.is_alive():
                 raise CommandError('the processor thread ended')
+            if progress is not None and progress.show():
+                log.info('Worker %s: no job left to do', processor.name)
+                break
         processor.stop()
         thread.join(args.stop_timeout)
         if thread.is_alive():
             log.warning('Worker %s: a job is still running after %s s;'
                         ' its lease will expire', processor.name,
                         args.stop_timeout)
-        log.info('Worker %s stopped: %d jobs completed, %d failed',
-                 processor.name, processor.processed, processor.failed)
+        log.info('Worker %s stopped: %d jobs completed, %d failed,'
+                 ' %d conflicts', processor.name, processor.processed,
+                 processor.failed, processor.conflicts)
     finally:
         db.close()
+
+
+class Progress:
+    """Shows a running count of finished jobs, for --exit-when-done."""
+
+    #: The statuses of jobs that still have to run once.
+    UNFINISHED = (interfaces.QUEUED, interfaces.PROCESSING,
+                  interfaces.DELAYED)
+
+    def __init__(self, db, path, out=sys.stderr):
+        self.service, self.connection = findService(db, path)
+        self.out = out
+        self.start = self.finished(self.service.countJobs())
+        self.shown = None
+
+    @staticmethod
+    def finished(counts):
+        return sum(counts[status] for status in interfaces.FINISHED)
+
+    def show(self):
+        """Show the count; return True once no job is left to do."""
+        self.connection.transaction_manager.begin()
+        counts = self.service.countJobs()
+        left = sum(counts[status] for status in self.UNFINISHED)
+        done = self.finished(counts) - self.start
+        line = '%d jobs done, %d to go' % (done, left)
+        if line != self.shown:
+            if self.out.isatty():
+                self.out.write('\r' + line + ' ' * 8)
+            else:
+                self.out.write(line + '\n')
+            self.out.flush()
+            self.shown = line
+        if left == 0:
+            if self.out.isatty():
+                self.out.write('\n')
+            self.connection.close()
+            return True
+        return False
 
 
 def add(args):
@@ -281,6 +335,9 @@ def makeParser():
     run.add_argument('--stop-timeout', type=float, default=30.0,
                      help='seconds to wait for running jobs on SIGTERM'
                      ' (default: %(default)s)')
+    run.add_argument('--exit-when-done', action='store_true',
+                     help='show a running count, and exit once no queued,'
+                     ' running or delayed job is left (cron jobs wait on)')
     run.set_defaults(func=worker)
 
     adding = commands.add_parser('add', help='add jobs')

@@ -11,11 +11,11 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The demo behind ``make demo``: real jobs on an embedded FileStorage."""
+"""The demo behind ``make demo``: a worker process runs real jobs."""
 import argparse
 import os
+import subprocess
 import sys
-import threading
 import time
 
 import transaction
@@ -24,10 +24,10 @@ import ZODB.FileStorage
 import zope.component
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.processor import MultiProcessor
 from z3c.taskqueue.service import TaskService
 from z3c.taskqueue.task import SimpleTask
 from z3c.taskqueue.task import TaskError
+from z3c.taskqueue.command import workerCommand
 
 
 def echo(input):
@@ -72,8 +72,11 @@ def openService(path):
     return db, connection, root['tasks']
 
 
-def run(path, out=sys.stdout, threads=2):
+def run(path, out=sys.stdout, threads=2, jobs=200, workerLog=None):
+    """Queue sample jobs in ``path``, run a worker process until they are
+    done, and show what happened."""
     registerSampleTasks()
+    path = os.path.abspath(path)
     db, connection, service = openService(path)
     try:
         service.clean()
@@ -81,69 +84,63 @@ def run(path, out=sys.stdout, threads=2):
                  service.add('sum', [1, 2, 3, 4]),
                  service.add('divide', (1, 0)),
                  service.add('divide', (22, 7))]
-        batch += [service.add('sum', range(n)) for n in range(10, 210, 10)]
-        delayed = service.addCronJob('echo', 'one second later', delay=1)
-        cron = service.addCronJob('sum', [20, 22], minute=(0, 30))
+        batch += [service.add('sum', range(n)) for n in range(jobs - 4)]
+        delayed = service.addCronJob('echo', 'two seconds later', delay=2)
+        cron = service.addCronJob('sum', [20, 22], cron='*/30 * * * *',
+                                  timezone='Europe/Berlin')
         transaction.commit()
         print('queued %d jobs, a delayed job and a cron job in %s'
-              % (len(batch), path), file=out)
+              % (len(batch), path), file=out, flush=True)
+    finally:
+        close(db, connection)
 
-        worker = MultiProcessor(db, ['tasks'], waitTime=0.1,
-                                maxThreads=threads)
-        thread = threading.Thread(target=worker, name=worker.name)
-        thread.start()
-        try:
-            waitForJobs(service, batch + [delayed], out)
-        finally:
-            worker.stop()
-            thread.join()
-        print('%d worker threads completed %d jobs, %d failed' % (
-            threads, worker.processed, worker.failed), file=out)
+    # The worker is a process of its own, as in production.  A FileStorage
+    # is opened by one process at a time: ours is closed meanwhile.
+    arguments = [
+        'worker', 'file://' + path, '--service', 'tasks',
+        '--import', 'z3c.taskqueue.demo', '--threads', str(threads),
+        '--wait', '0.1', '--exit-when-done']
+    print('$ z3c-taskqueue ' + ' '.join(arguments), file=out, flush=True)
+    command = workerCommand() + arguments
+    started = time.time()
+    status = subprocess.call(command, stdout=workerLog, stderr=workerLog)
+    if status:
+        raise RuntimeError('the worker failed with exit status %d' % status)
+    print('the worker finished the batch in %.1f s' % (
+        time.time() - started), file=out)
 
-        # The cron job runs at minutes 0 and 30.  Rather than wait for the
-        # clock, run it here as a processor would at its scheduled time.
-        transaction.begin()
-        when = service.jobs[cron].scheduledFor.timestamp()
-        service.processNext(when)
-        transaction.commit()
-        print('cron job %d ran for %s, next run %s' % (
-            cron, time.strftime('%H:%M', time.gmtime(when)),
-            service.jobs[cron].scheduledFor.strftime('%H:%M UTC')),
-            file=out)
-
-        for jobid in batch[:6] + [delayed, cron]:
+    db, connection, service = openService(path)
+    try:
+        counts = service.countJobs()
+        print(', '.join('%d %s' % (counts[status], status)
+                        for status in sorted(counts) if counts[status]),
+              file=out)
+        for jobid in batch[:4] + [delayed, cron]:
             job = service.jobs[jobid]
             print('%-10d %-6s %-10s %r' % (
                 jobid, job.task, job.status,
                 job.error if job.status == interfaces.ERROR else job.output),
                 file=out)
+        job = service.jobs[cron]
+        print('cron job %d (%s in %s) waits for %s' % (
+            cron, job.cron, job.timezone, job.scheduledFor.astimezone(
+                _zone(job.timezone)).strftime('%H:%M %Z')), file=out)
         service.cancel(cron)
         transaction.commit()
         print('%d jobs stored in %s' % (len(service.jobs), path), file=out)
     finally:
-        transaction.abort()
-        connection.close()
-        db.close()
+        close(db, connection)
 
 
-def waitForJobs(service, ids, out, timeout=60):
-    """Show a running count until the jobs ``ids`` are finished."""
-    deadline = time.time() + timeout
-    shown = None
-    while True:
-        transaction.begin()
-        done = sum(1 for jobid in ids
-                   if service.getStatus(jobid) in interfaces.FINISHED)
-        if done != shown:
-            out.write('\r%d of %d jobs finished' % (done, len(ids)))
-            out.flush()
-            shown = done
-        if done == len(ids):
-            out.write('\n')
-            return
-        if time.time() > deadline:
-            raise RuntimeError('the jobs did not finish in %d s' % timeout)
-        time.sleep(0.05)
+def close(db, connection):
+    transaction.abort()
+    connection.close()
+    db.close()
+
+
+def _zone(name):
+    import zoneinfo
+    return zoneinfo.ZoneInfo(name)
 
 
 def main(argv=None):

@@ -18,7 +18,6 @@ Importing this module registers the tasks ``record``, ``sleep`` and
 ``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
 """
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import zope.interface
 from BTrees.OOBTree import OOBTree
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue.command import workerCommand
 from z3c.taskqueue.retry import RetryPolicy
 
 
@@ -87,17 +87,6 @@ def registerTasks():
 
 
 registerTasks()
-
-
-def workerCommand():
-    """Return the command line that starts ``z3c-taskqueue``."""
-    script = os.path.join(os.path.dirname(sys.executable), 'z3c-taskqueue')
-    if os.path.exists(script):
-        return [script]
-    found = shutil.which('z3c-taskqueue')
-    if found:
-        return [found]
-    return [sys.executable, '-m', 'z3c.taskqueue.command']
 
 
 def startWorker(uri, service='tasks', threads=1, wait=0.1, lease=60.0,

@@ -33,28 +33,33 @@ class DemoTests(unittest.TestCase):
     def run_demo(self):
         from z3c.taskqueue.demo import run
         out = io.StringIO()
-        run(self.path, out)
+        with tempfile.TemporaryFile('w+') as log:
+            run(self.path, out, workerLog=log)
+            log.seek(0)
+            self.assertIn('no job left to do', log.read())
         return out.getvalue()
 
     def test_every_job_finishes_with_the_expected_result(self):
         output = self.run_demo()
-        self.assertIn('25 of 25 jobs finished', output)
-        self.assertIn('2 worker threads completed 24 jobs, 1 failed', output)
+        self.assertIn('200 completed, 1 cronjob, 1 error', output)
+        self.assertIn('$ z3c-taskqueue worker file://', output)
         lines = output.splitlines()
         results = [line.split(None, 3)[1:] for line in lines
                    if len(line.split()) >= 4
                    and line.split()[1] in ('echo', 'sum', 'divide')]
-        self.assertEqual(results[:4], [
+        self.assertEqual(results, [
             ['echo', 'completed', "{'greeting': 'hello'}"],
             ['sum', 'completed', '10'],
             ['divide', 'error', "'cannot divide 1 by zero'"],
-            ['divide', 'completed', '3.142857142857143']])
-        self.assertIn(['echo', 'completed', "'one second later'"], results)
-        self.assertIn(['sum', 'cronjob', '42'], results)
+            ['divide', 'completed', '3.142857142857143'],
+            ['echo', 'completed', "'two seconds later'"],
+            ['sum', 'cronjob', 'None']])
+        self.assertRegex(output, r'cron job \d+ \(\*/30 \* \* \* \* in'
+                         r' Europe/Berlin\) waits for \d\d:[03]0 CES?T')
 
     def test_a_second_run_cleans_up_the_first(self):
         self.run_demo()
         output = self.run_demo()
-        # 24 jobs and the delayed job of this run, and its cancelled cron
-        # job; the first run's finished jobs were cleaned away.
-        self.assertIn('26 jobs stored in %s' % self.path, output)
+        # The 200 jobs and the delayed job of this run, and its cancelled
+        # cron job; the first run's finished jobs were cleaned away.
+        self.assertIn('202 jobs stored in %s' % self.path, output)
