@@ -164,27 +164,36 @@ def worker(args):
             log.info('Worker %s: %s received, finishing running jobs',
                      processor.name, signal.Signals(signum).name)
             stopped.set()
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        thread.start()
-        progress = Progress(db, path) if args.exit_when_done else None
-        while not stopped.wait(0.2 if progress else 1):
-            if not thread.is_alive():
-                raise CommandError('the processor thread ended')
-            if progress is not None and progress.show():
-                log.info('Worker %s: no job left to do', processor.name)
-                break
-        processor.stop()
-        thread.join(args.stop_timeout)
-        if thread.is_alive():
-            log.warning('Worker %s: a job is still running after %s s;'
-                        ' its lease will expire', processor.name,
-                        args.stop_timeout)
-        log.info('Worker %s stopped: %d jobs completed, %d failed,'
-                 ' %d conflicts', processor.name, processor.processed,
-                 processor.failed, processor.conflicts)
+        previous = {signum: signal.signal(signum, stop)
+                    for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            work(processor, thread, stopped, args, db, path)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     finally:
         db.close()
+
+
+def work(processor, thread, stopped, args, db, path):
+    """Run ``processor`` in ``thread`` until ``stopped``, then drain."""
+    thread.start()
+    progress = Progress(db, path) if args.exit_when_done else None
+    while not stopped.wait(0.2 if progress else 1):
+        if not thread.is_alive():
+            raise CommandError('the processor thread ended')
+        if progress is not None and progress.show():
+            log.info('Worker %s: no job left to do', processor.name)
+            break
+    processor.stop()
+    thread.join(args.stop_timeout)
+    if thread.is_alive():
+        log.warning('Worker %s: a job is still running after %s s;'
+                    ' its lease will expire', processor.name,
+                    args.stop_timeout)
+    log.info('Worker %s stopped: %d jobs completed, %d failed,'
+             ' %d conflicts', processor.name, processor.processed,
+             processor.failed, processor.conflicts)
 
 
 class Progress:
@@ -194,9 +203,9 @@ class Progress:
     UNFINISHED = (interfaces.QUEUED, interfaces.PROCESSING,
                   interfaces.DELAYED)
 
-    def __init__(self, db, path, out=sys.stderr):
+    def __init__(self, db, path, out=None):
         self.service, self.connection = findService(db, path)
-        self.out = out
+        self.out = sys.stderr if out is None else out
         self.start = self.finished(self.service.countJobs())
         self.shown = None
 
