@@ -23,6 +23,7 @@ import traceback
 import transaction
 import zope.component
 import zope.event
+import zope.interface
 from transaction.interfaces import TransientError
 from ZEO.Exceptions import ClientStorageError
 from ZODB.POSException import ConflictError
@@ -319,6 +320,7 @@ class _LeaseKeeper:
                     self.leases[oid] = expires
 
 
+@zope.interface.implementer(interfaces.IProcessor)
 class SimpleProcessor:
     """Runs a service's jobs in one thread: the one that calls it."""
 

@@ -389,3 +389,53 @@ class StartProcessingTests(ProcessorTestBase):
         self.assertFalse(self.service.isProcessing())
         self.assertNotIn('taskqueue.tasks',
                          [t.name for t in threading.enumerate()])
+
+
+class ContractTests(unittest.TestCase):
+
+    def test_processors_provide_IProcessor(self):
+        from zope.interface.verify import verifyObject
+        from z3c.taskqueue.processor import MultiProcessor
+        from z3c.taskqueue.processor import SimpleProcessor
+        for factory in (SimpleProcessor, MultiProcessor):
+            processor = factory(None, ['tasks'])
+            self.assertTrue(verifyObject(interfaces.IProcessor, processor))
+            self.assertFalse(processor.running)
+            self.assertEqual(processor.name, 'taskqueue.tasks')
+
+    def test_lease_retry_policy_and_events_provide_their_interfaces(self):
+        from zope.interface.verify import verifyObject
+        from z3c.taskqueue import events
+        from z3c.taskqueue.job import Job
+        from z3c.taskqueue.lease import Lease
+        from z3c.taskqueue.retry import RetryPolicy
+        self.assertTrue(verifyObject(interfaces.ILease, Lease('me', 1.0)))
+        self.assertTrue(verifyObject(interfaces.IRetryPolicy, RetryPolicy()))
+        job = Job(1, 'echo', None)
+        for event, iface in (
+                (events.JobAdded, interfaces.IJobAddedEvent),
+                (events.JobStarted, interfaces.IJobStartedEvent),
+                (events.JobCompleted, interfaces.IJobCompletedEvent),
+                (events.JobFailed, interfaces.IJobFailedEvent),
+                (events.JobCancelled, interfaces.IJobCancelledEvent)):
+            self.assertTrue(verifyObject(iface, event(job, 'service')))
+
+    def test_a_stored_service_provides_IProcessingService(self):
+        from zope.interface.verify import verifyObject
+        from z3c.taskqueue.service import TaskService
+        self.assertTrue(verifyObject(interfaces.IProcessingService,
+                                     TaskService()))
+
+    def test_retry_policy_refuses_nonsense(self):
+        from z3c.taskqueue.retry import RetryPolicy
+        with self.assertRaises(ValueError):
+            RetryPolicy(maxAttempts=0)
+        with self.assertRaises(ValueError):
+            RetryPolicy(conflictRetries=-1)
+
+    def test_jittered_backoff_stays_within_its_bounds(self):
+        from z3c.taskqueue.retry import jitteredBackoff
+        delays = [jitteredBackoff(attempt, 0.5, 4.0)
+                  for attempt in range(10) for i in range(20)]
+        self.assertTrue(all(0 <= delay <= 4.0 for delay in delays))
+        self.assertGreater(len(set(delays)), 100)   # jittered, not fixed
