@@ -79,8 +79,11 @@ setup(
         'autostart': [
             'zope.processlifetime',
         ],
+        # psycopg2-binary rather than RelStorage[postgresql], which builds
+        # psycopg2 from source and needs libpq's headers and a compiler.
         'relstorage': [
-            'RelStorage[postgresql]',
+            'RelStorage',
+            'psycopg2-binary',
         ],
         'docs': [
             'Sphinx',
