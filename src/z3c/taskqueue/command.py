@@ -70,24 +70,39 @@ def openDatabase(uri):
         if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):
             uri += ('&' if parts.query else '?') + (
                 'wait_timeout=%d' % ZEO_WAIT_TIMEOUT)
+    shown = redact(uri)
     try:
         factory, dbkw = zodburi.resolve_uri(uri)
-    except KeyError as error:
-        raise CommandError('unknown storage URI scheme in %r: %s (known: %s)'
-                           % (uri, error, ', '.join(_schemes()))) from None
+    except zodburi.NoResolverForScheme:
+        raise CommandError('unknown storage URI scheme in %r (known: %s)'
+                           % (shown, ', '.join(_schemes()))) from None
     except Exception as error:
-        raise CommandError('bad storage URI %r: %s' % (uri, error)) from None
+        raise CommandError('bad storage URI %r: %s'
+                           % (shown, _oneLine(error))) from None
     try:
         storage = factory()
     except Exception as error:
         raise CommandError('cannot open the storage %r: %s: %s' % (
-            uri, error.__class__.__name__, error)) from None
+            shown, error.__class__.__name__, _oneLine(error))) from None
     try:
         return ZODB.DB(storage, **dbkw)
     except Exception as error:
         storage.close()
         raise CommandError('cannot open the database %r: %s: %s' % (
-            uri, error.__class__.__name__, error)) from None
+            shown, error.__class__.__name__, _oneLine(error))) from None
+
+
+def redact(uri):
+    """Return ``uri`` with its password, if any, replaced by ``***``."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.replace(':' + parts.password + '@', ':***@', 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _oneLine(error):
+    return ' '.join(str(error).split())
 
 
 def _schemes():
@@ -155,7 +170,7 @@ def worker(args):
             leaseTime=args.lease, stopTimeout=args.stop_timeout,
             spread=True)
         log.info('Worker %s: %d threads on %s, service %s, tasks %s',
-                 processor.name, args.threads, args.uri, args.service,
+                 processor.name, args.threads, redact(args.uri), args.service,
                  ', '.join(tasks))
         thread = threading.Thread(target=processor, name=processor.name)
         stopped = threading.Event()
@@ -379,11 +394,11 @@ def main(argv=None):
     except CommandError as error:
         if args.debug:
             raise
-        return _fail(str(error))
+        return _fail(_oneLine(error))
     except Exception as error:
         if args.debug:
             raise
-        return _fail('%s: %s' % (error.__class__.__name__, error))
+        return _fail('%s: %s' % (error.__class__.__name__, _oneLine(error)))
     return 0
 
 

@@ -53,8 +53,9 @@ class RecordTask:
     """
 
     inputSchema = outputSchema = None
-    # Many workers writing one BTree conflict now and then: retry those.
-    retryPolicy = RetryPolicy(conflictRetries=100)
+    # Many workers writing one BTree conflict now and then, and the fault
+    # tests kill workers again and again: a job must survive both.
+    retryPolicy = RetryPolicy(maxAttempts=100, conflictRetries=100)
 
     def __call__(self, service, jobid, input):
         if input:

@@ -144,7 +144,6 @@ class StartServicesTests(unittest.TestCase):
         self.assertIsNone(opened[0].opened)    # closed again
 
     def test_started_services_process_their_jobs(self):
-        import transaction
         import zope.component
         from zope.testing.wait import wait
         from z3c.taskqueue.task import SimpleTask

@@ -131,3 +131,17 @@ class CommandTests(unittest.TestCase):
     def test_init_needs_a_root_key(self):
         self.assertFails(['init', self.uri, '--service', 'a/b'],
                          'init creates a service under a key')
+
+    def test_unknown_database_keyword_is_not_an_unknown_scheme(self):
+        self.assertFails(['status', self.uri + '?bogus=1', '--service', 't'],
+                         "bad storage URI")
+
+    def test_passwords_are_not_shown(self):
+        from z3c.taskqueue.command import redact
+        self.assertEqual(redact('postgres://bob:s3cret@127.0.0.1:1/db'),
+                         'postgres://bob:***@127.0.0.1:1/db')
+        self.assertEqual(redact('zeo://127.0.0.1:8100'),
+                         'zeo://127.0.0.1:8100')
+        status, out, err = self.run_command(
+            'status', 'nosuch://bob:s3cret@host/db', '--service', 'tasks')
+        self.assertNotIn('s3cret', err)

@@ -15,7 +15,6 @@
 import threading
 import unittest
 
-import transaction
 import zope.component.testing
 import zope.interface
 from zope.testing.wait import wait
