@@ -38,6 +38,12 @@ bench-cron: $(VENV)/.installed
 		|| $(BIN)/python -m pip install croniter
 	$(BIN)/python benchmarks/bench_cron.py $(ARGS)
 
+# Real ZEO servers and worker processes; about two minutes.
+# Pass options with ARGS, e.g. make bench-zeo ARGS=--quick
+.PHONY: bench-zeo
+bench-zeo: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_zeo.py $(ARGS)
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[docs]'
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
