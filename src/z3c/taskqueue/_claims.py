@@ -89,7 +89,7 @@ class ClaimsMixin:
     def recoverExpired(self, now=None):
         now = _now(now)
         recovered = []
-        for jobid in list(_index.keys(self._byStatus[interfaces.PROCESSING])):
+        for jobid in self._idsInStatus(interfaces.PROCESSING):
             job = self.jobs[jobid]
             lease = job.lease
             if lease is None or lease.expires >= now:

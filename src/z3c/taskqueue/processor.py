@@ -119,9 +119,12 @@ class _Worker:
                                            self.batch, self.queue)
             self.tm.commit()
         except ConflictError:
-            # Someone else took the job: back off and pick again.
+            # Someone else took the job: back off and pick again, from
+            # another queue, where the others are less likely to be.
             self.tm.abort()
             self.batch = max(1, self.batch // 2)
+            if self.queue is not None:
+                self.queue = random.randrange(1 << 30)
             p.count('conflicts')
             p.stopping.wait(jitteredBackoff(1, 0.01, 0.5))
             return True

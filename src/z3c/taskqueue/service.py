@@ -43,9 +43,9 @@ from z3c.taskqueue.job import utcnow
 
 log = logging.getLogger('z3c.taskqueue')
 
-# Not the random module's own generator: the ids that seed it must not
-# depend on how many jobs were queued.
-_counterStarts = random.Random()
+# Not the random module's own generator: the ids that tests seed it for
+# must not depend on how many jobs were queued or claimed.
+_random = random.Random()
 
 #: How many queues the queued jobs are spread over: workers that start
 #: at different queues rarely claim the same job at the same time.
@@ -67,7 +67,10 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
     workers take from the end); a job goes to the queue its id picks.
     Cron and delayed jobs wait in ``_pending`` until a ``processNext()``
     computes their due time and moves them to ``_schedule``.
-    ``_byStatus`` holds the ids of the jobs in the ``INDEXED`` statuses.
+    ``_byStatus`` holds the ids of the jobs in the ``INDEXED`` statuses,
+    each status in as many sets as there are queues, a job in the set its
+    id picks: workers that take from different queues write different
+    sets.
     All of them are BTrees that concurrent transactions change without
     conflict in all but rare cases (see ``_index``); the service object
     itself is never written after it is created.
@@ -88,7 +91,9 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         self._queues = tuple(_index.newIndex() for i in range(QUEUE_COUNT))
         self._schedule = _index.newIndex()
         self._pending = _index.newIdSet()
-        self._byStatus = {status: _index.newIdSet() for status in INDEXED}
+        self._byStatus = {
+            status: tuple(_index.newIdSet() for i in range(QUEUE_COUNT))
+            for status in INDEXED}
 
     # Adding jobs
 
@@ -140,7 +145,7 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         job.status = status
         self.jobs[job.id] = job
         if status in self._byStatus:
-            self._byStatus[status].add(job.id)
+            self._statusSet(status, job.id).add(job.id)
         if status == interfaces.QUEUED:
             self._enqueue(job)
         elif status in (interfaces.CRONJOB, interfaces.DELAYED):
@@ -151,7 +156,7 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         # Jobs queued in one millisecond keep their order by a counter of
         # this connection's, which starts at random like the ids.
         if self._v_enqueued is None:
-            self._v_enqueued = _counterStarts.randrange(2 ** 20)
+            self._v_enqueued = _random.randrange(2 ** 20)
         self._v_enqueued += 1
         job._queueKey = _index.insertBelow(
             self._queueOf(job),
@@ -163,12 +168,15 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
 
     def _setStatus(self, job, status):
         if job.status != status:
-            byStatus = self._byStatus
-            if job.status in byStatus:
-                byStatus[job.status].remove(job.id)
-            if status in byStatus:
-                byStatus[status].add(job.id)
+            if job.status in self._byStatus:
+                self._statusSet(job.status, job.id).remove(job.id)
+            if status in self._byStatus:
+                self._statusSet(status, job.id).add(job.id)
             job.status = status
+
+    def _statusSet(self, status, jobid):
+        sets = self._byStatus[status]
+        return sets[jobid % len(sets)]
 
     # Managing jobs
 
@@ -210,7 +218,7 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
                 job = self.jobs[jobid]
                 self._unindex(job)
                 if name in self._byStatus:
-                    self._byStatus[name].remove(jobid)
+                    self._statusSet(name, jobid).remove(jobid)
                 del self.jobs[jobid]
 
     def _idsInStatus(self, status):
@@ -219,7 +227,8 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         Cron, delayed and retried jobs are told apart by loading them.
         """
         if status in self._byStatus:
-            return list(_index.keys(self._byStatus[status]))
+            return [jobid for ids in self._byStatus[status]
+                    for jobid in _index.keys(ids)]
         if status not in interfaces.STATUSES:
             raise ValueError('there is no job status %r' % (status,))
         candidates = [self._schedule[key]
@@ -257,8 +266,8 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
 
     def countJobs(self):
         counts = dict.fromkeys(interfaces.STATUSES, 0)
-        for status, ids in self._byStatus.items():
-            counts[status] = _index.size(ids)
+        for status, sets in self._byStatus.items():
+            counts[status] = sum(map(_index.size, sets))
         counts[interfaces.QUEUED] = sum(map(_index.size, self._queues))
         # Cron, delayed and retried jobs: not many, one load each.
         waiting = [self._schedule[key] for key in _index.keys(self._schedule)]
@@ -316,23 +325,28 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         return job.id
 
     def _nextQueued(self, start=None):
-        """Return the oldest queued job, or the oldest of the first queue
-        from ``start`` on that has one."""
+        """Return the oldest queued job, or the oldest of queue ``start``.
+
+        If that queue is empty, take from a random one that is not: the
+        workers whose queues ran dry spread out instead of crowding the
+        next queue.
+        """
         queues = self._queues
-        if start is None:
-            found = [(key, queue) for key, queue in
-                     zip(map(_index.lastKey, queues), queues)
-                     if key is not None]
-            if not found:
-                return None
-            key, queue = max(found, key=lambda pair: pair[0])
-            return self.jobs[queue[key]]
-        for offset in range(len(queues)):
-            queue = queues[(start + offset) % len(queues)]
+        if start is not None:
+            queue = queues[start % len(queues)]
             key = _index.lastKey(queue)
             if key is not None:
                 return self.jobs[queue[key]]
-        return None
+        found = [(key, queue) for key, queue in
+                 zip(map(_index.lastKey, queues), queues)
+                 if key is not None]
+        if not found:
+            return None
+        if start is None:
+            key, queue = max(found, key=lambda pair: pair[0])
+        else:
+            key, queue = _random.choice(found)
+        return self.jobs[queue[key]]
 
     def processNext(self, now=None, jobid=None):
         if now is None:

@@ -81,8 +81,9 @@ def indexProblems(service, processing_allowed=False):
                 ('_pending', service._pending)]
     if set(service._byStatus) != set(INDEXED):
         problems.append('_byStatus has keys %r' % sorted(service._byStatus))
-    indexes.extend(('_byStatus[%r]' % status, ids)
-                   for status, ids in sorted(service._byStatus.items()))
+    indexes.extend(('_byStatus[%r][%d]' % (status, i), ids)
+                   for status, sets in sorted(service._byStatus.items())
+                   for i, ids in enumerate(sets))
     for name, index in indexes:
         if FIRST not in index or LAST not in index:
             problems.append('%s lost a sentinel' % name)
@@ -96,8 +97,14 @@ def indexProblems(service, processing_allowed=False):
         if job.status == interfaces.PROCESSING and not processing_allowed:
             problems.append('job %r is left processing' % jobid)
 
-    for status, ids in service._byStatus.items():
-        indexed = set(keys(ids))
+    for status, sets in service._byStatus.items():
+        indexed = set()
+        for shard, ids in enumerate(sets):
+            for jobid in keys(ids):
+                indexed.add(jobid)
+                if jobid % len(sets) != shard:
+                    problems.append('job %r is in _byStatus[%r][%d]'
+                                    % (jobid, status, shard))
         actual = {jobid for jobid, job in jobs.items()
                   if job.status == status}
         if indexed != actual:

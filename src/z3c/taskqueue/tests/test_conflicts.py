@@ -207,8 +207,9 @@ def _trees(service):
              '_pending': service._pending}
     trees.update(('_queues[%d]' % i, queue)
                  for i, queue in enumerate(service._queues))
-    trees.update(('_byStatus[%r]' % status, ids)
-                 for status, ids in service._byStatus.items())
+    trees.update(('_byStatus[%r][%d]' % (status, i), ids)
+                 for status, sets in service._byStatus.items()
+                 for i, ids in enumerate(sets))
     return trees
 
 

@@ -119,8 +119,9 @@ class _Base(unittest.TestCase):
             self.assertEqual(size(getattr(service, name)), 0, name)
         for queue in service._queues:
             self.assertEqual(size(queue), 0)
-        for status, ids in service._byStatus.items():
-            self.assertEqual(size(ids), 0, status)
+        for status, sets in service._byStatus.items():
+            for ids in sets:
+                self.assertEqual(size(ids), 0, status)
 
 
 class ContractTests(_Base):
