@@ -17,7 +17,6 @@ import time
 
 import zope.component
 
-from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.lease import Lease
 from z3c.taskqueue.retry import policyFor
