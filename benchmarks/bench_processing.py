@@ -38,7 +38,6 @@ import ZODB.FileStorage
 import zope.component
 from BTrees.Length import Length
 
-from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.processor import MultiProcessor
 from z3c.taskqueue.processor import SimpleProcessor
@@ -277,12 +276,12 @@ class Service:
         """Look in a fresh transaction whether no job waits or runs."""
         self.tm.begin()
         service = self.service
-        return (not service.hasJobsWaiting() and _index.firstKey(
-            service._byStatus[interfaces.PROCESSING]) is None)
+        return (not service.hasJobsWaiting() and not service._idsInStatus(
+            interfaces.PROCESSING))
 
     def count(self, status):
         self.tm.begin()
-        return _index.size(self.service._byStatus[status])
+        return self.service.countJobs()[status]
 
     def close(self):
         self.tm.abort()

@@ -29,7 +29,6 @@ import transaction
 import ZEO
 from BTrees.Length import Length
 
-from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import testing
 from z3c.taskqueue.service import TaskService
@@ -366,8 +365,8 @@ def done(server):
     """Look in a fresh transaction whether no job waits or runs."""
     server.tm.begin()
     service = server.root['tasks']
-    return (not service.hasJobsWaiting() and _index.firstKey(
-        service._byStatus[interfaces.PROCESSING]) is None)
+    return (not service.hasJobsWaiting() and not service._idsInStatus(
+        interfaces.PROCESSING))
 
 
 # Printing
