@@ -11,7 +11,8 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Print how fast worker processes run jobs on a real ZEO server."""
+"""Print how fast worker processes run jobs on a real ZEO server, and on
+RelStorage/PostgreSQL when TASKQUEUE_PG_DSN names a database."""
 import argparse
 import datetime
 import importlib.metadata
@@ -27,6 +28,7 @@ import time
 
 import transaction
 import ZEO
+import ZODB
 from BTrees.Length import Length
 
 from z3c.taskqueue import interfaces
@@ -58,9 +60,17 @@ SLEEP_GOAL = 3.0        # 4 processes / 1 process, sleeping jobs
 
 TMPDIR = None
 
+# A PostgreSQL database that this benchmark may erase, as a libpq
+# connection string naming a TCP host (README.rst, "Development"); as for
+# the tests in z3c.taskqueue.tests.test_relstorage.  Without it the
+# RelStorage rows are skipped.
+DSN = os.environ.get('TASKQUEUE_PG_DSN', '').strip()
+SKIPPED = ('RelStorage rows SKIPPED: TASKQUEUE_PG_DSN is not set'
+           ' (README.rst, Development).')
+
 READY = re.compile(r'Worker \S+: \d+ threads on .*, tasks ')
 STOPPED = re.compile(r'Worker \S+ stopped: (\d+) jobs completed,'
-                     r' (\d+) failed')
+                     r' (\d+) failed, (\d+) conflicts')
 
 
 # Measuring
@@ -96,6 +106,36 @@ def cpu_total(pids):
     return None if None in times else sum(times)
 
 
+def cpu_of_tree(parent):
+    """Return {pid: CPU seconds} of process ``parent`` and its children
+    (Linux only; None elsewhere or if ``parent`` is gone)."""
+    times = {parent: cpu_seconds(parent)}
+    if times[parent] is None:
+        return None
+    for name in os.listdir('/proc'):
+        if name.isdigit():
+            try:
+                with open('/proc/%s/stat' % name) as f:
+                    fields = f.read().rsplit(')', 1)[1].split()
+            except OSError:
+                continue        # gone meanwhile
+            if int(fields[1]) == parent:        # ppid, field 4 of proc(5)
+                times[int(name)] = (int(fields[11]) + int(fields[12])) \
+                    / os.sysconf('SC_CLK_TCK')
+    return times
+
+
+def cpu_of_tree_since(before, parent):
+    """The CPU seconds the tree of ``parent`` spent since ``before``, a
+    cpu_of_tree(): processes that were born meanwhile count in full,
+    those that ended meanwhile not at all."""
+    after = cpu_of_tree(parent) if before is not None else None
+    if after is None:
+        return None
+    return sum(seconds - before.get(pid, 0.0)
+               for pid, seconds in after.items())
+
+
 def difference(after, before):
     if after is None or before is None:
         return None
@@ -105,20 +145,23 @@ def difference(after, before):
 class Result:
     """What a row measured in a round, or in all its rounds (a sum)."""
 
-    FIELDS = ('jobs', 'seconds', 'conflicts', 'commits', 'loads',
-              'worker_cpu', 'server_cpu', 'busy_cpu')
+    # From a Watch.
+    FIELDS = ('seconds', 'conflicts', 'commits', 'loads', 'worker_cpu',
+              'server_cpu', 'busy_cpu')
 
-    def __init__(self, jobs, watch, per_worker=()):
+    def __init__(self, jobs, watch, per_worker=(), logged=None):
         self.jobs = jobs
-        for name in self.FIELDS[1:]:
+        for name in self.FIELDS:
             setattr(self, name, getattr(watch, name))
-        # The jobs each worker process completed.
+        # The jobs each worker process completed, and the ConflictErrors
+        # the workers logged in all.
         self.per_worker = list(per_worker)
+        self.logged = logged
         self.rounds = [self]
 
     def __add__(self, other):
         total = Result.__new__(Result)
-        for name in self.FIELDS:
+        for name in ('jobs', 'logged') + self.FIELDS:
             a, b = getattr(self, name), getattr(other, name)
             setattr(total, name, None if a is None or b is None else a + b)
         total.per_worker = None
@@ -188,10 +231,116 @@ class Server:
     def cpu(self):
         return cpu_seconds(self.server.process.pid)
 
+    def cpuSince(self, before):
+        return difference(self.cpu(), before)
+
+
+class PostgreSQL:
+    """What the benchmark learns of the PostgreSQL server of DSN."""
+
+    def __init__(self, dsn):
+        import psycopg2
+        from psycopg2.extensions import parse_dsn
+
+        # The workers' URI, as the tests make it; it checks the DSN.
+        from z3c.taskqueue.tests.test_relstorage import relStorageURI
+        self.uri = relStorageURI(dsn, keepHistory=False)
+        params = parse_dsn(dsn)
+        self.address = '%s:%s' % (params.get('host', 'localhost'),
+                                  params.get('port', '5432'))
+        connection = psycopg2.connect(dsn)
+        try:
+            cursor = connection.cursor()
+            cursor.execute(
+                "SELECT current_setting('server_version'),"
+                " current_setting('fsync'),"
+                " current_setting('synchronous_commit'), pg_backend_pid()")
+            self.version, self.fsync, self.synchronous_commit, backend = \
+                cursor.fetchone()
+            self.postmaster = self.findPostmaster(
+                params.get('host', 'localhost'), backend)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def findPostmaster(host, backend):
+        """Return the pid of the server's postmaster if it runs on this
+        machine (and we can see it), else None."""
+        if host not in ('127.0.0.1', 'localhost', '::1'):
+            return None
+        try:
+            with open('/proc/%d/stat' % backend) as f:
+                comm, rest = f.read().split(') ', 1)
+            parent = int(rest.split()[1])
+            with open('/proc/%d/comm' % parent) as f:
+                parentComm = f.read().strip()
+        except (OSError, ValueError, IndexError):
+            return None
+        if not (comm.endswith('(postgres') and parentComm == 'postgres'):
+            return None
+        return parent
+
+
+POSTGRESQL = None       # a PostgreSQL, if DSN is set
+
+
+class PGServer(Server):
+    """A fresh history-free RelStorage database on PostgreSQL (RelStorage's
+    tables dropped and created again), a client of the main process, and
+    a temporary directory for the workers' logs."""
+
+    def __enter__(self):
+        from relstorage.adapters.postgresql import PostgreSQLAdapter
+        from relstorage.options import Options
+        from relstorage.storage import RelStorage
+        self.tmp = tempfile.TemporaryDirectory(dir=TMPDIR,
+                                               prefix='bench-pg-')
+        self.directory = self.tmp.name
+        self.db = None
+        try:
+            # As z3c.taskqueue.tests.test_relstorage does.
+            options = Options(keep_history=False)
+            PostgreSQLAdapter(dsn=DSN, options=options).schema.drop_all()
+            adapter = PostgreSQLAdapter(dsn=DSN, options=options)
+            self.db = ZODB.DB(RelStorage(adapter, options=options))
+            self.tm = transaction.TransactionManager()
+            self.connection = self.db.open(transaction_manager=self.tm)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            if self.db is not None:
+                self.db.close()
+        finally:
+            self.tmp.cleanup()
+
+    @property
+    def uri(self):
+        return POSTGRESQL.uri
+
+    def status(self):
+        """No counts of commits, conflicts or loads: see NOTES."""
+        return None
+
+    def cpu(self):
+        if POSTGRESQL.postmaster is None:
+            return None
+        return cpu_of_tree(POSTGRESQL.postmaster)
+
+    def cpuSince(self, before):
+        return cpu_of_tree_since(before, POSTGRESQL.postmaster)
+
 
 class Watch:
     """Wall time from start(); the server's counts, CPU times and the
-    main process's loads from snapshot(), until stop()."""
+    main process's loads from snapshot(), until stop().
+
+    Without the server's counts (RelStorage), conflicts, commits and
+    loads are None.
+    """
 
     def __init__(self, server, pids):
         self.server = server
@@ -202,7 +351,7 @@ class Watch:
 
     def snapshot(self):
         self.status = self.server.status()
-        self.main_loads = self.server.loads
+        self.main_loads = getattr(self.server, 'loads', None)
         self.server_cpu = self.server.cpu()
         self.worker_cpu = cpu_total(self.pids) if self.pids else None
         self.busy = machine_busy()
@@ -211,11 +360,14 @@ class Watch:
         self.seconds = time.perf_counter() - self.started
         busy = machine_busy()
         self.worker_cpu = difference(cpu_total(self.pids), self.worker_cpu)
-        self.server_cpu = difference(self.server.cpu(), self.server_cpu)
+        self.server_cpu = self.server.cpuSince(self.server_cpu)
         self.busy_cpu = None
         if busy is not None and self.busy is not None:
             self.busy_cpu = ((busy - self.busy)
                              / os.sysconf('SC_CLK_TCK'))
+        if self.status is None:
+            self.conflicts = self.commits = self.loads = None
+            return
         status = self.server.status()
         self.conflicts = status['conflicts'] - self.status['conflicts']
         self.commits = status['commits'] - self.status['commits']
@@ -224,12 +376,12 @@ class Watch:
                       - (self.server.loads - self.main_loads))
 
 
-# 1. Raw ZEO commits
+# 1. Raw commits
 
-def raw_commits(commits):
+def raw_commits(backend, commits):
     """One client commits ``commits`` times, each changing one tiny
     object."""
-    with Server() as server:
+    with backend() as server:
         server.root['counter'] = counter = Length()
         server.tm.commit()
         watch = Watch(server, ())
@@ -243,6 +395,10 @@ def raw_commits(commits):
         if server.root['counter']() != commits:
             raise RuntimeError('the counter is %d, not %d'
                                % (server.root['counter'](), commits))
+    if watch.conflicts is None:
+        # One client has no one to conflict with; a ConflictError would
+        # have stopped the run.
+        watch.conflicts = 0
     return Result(commits, watch)
 
 
@@ -307,10 +463,11 @@ class Workers:
                 process.wait()
 
     def stop(self):
-        """Stop the workers with SIGTERM; return the jobs each completed.
-        """
+        """Stop the workers with SIGTERM; return the jobs each completed
+        and the ConflictErrors each met, as each logged them."""
         self.terminate()
         completed = []
+        conflicts = []
         for path, process in zip(self.logs, self.processes):
             found = STOPPED.search(self.read(path))
             if process.returncode != 0 or found is None:
@@ -320,17 +477,18 @@ class Workers:
             if int(found.group(2)):
                 raise RuntimeError('jobs failed:\n%s' % self.tails())
             completed.append(int(found.group(1)))
+            conflicts.append(int(found.group(3)))
         self.processes = []
-        return completed
+        return completed, conflicts
 
     def tails(self):
         return '\n'.join('--- %s\n%s' % (path, self.read(path)[-2000:])
                          for path in self.logs)
 
 
-def process(workers, jobs, input=None):
+def process(backend, workers, jobs, input=None):
     """Time ``workers`` processes through ``jobs`` jobs of task noop."""
-    with Server() as server:
+    with backend() as server:
         root = server.root
         root['tasks'] = service = TaskService()
         service.__name__ = 'tasks'
@@ -350,7 +508,7 @@ def process(workers, jobs, input=None):
                     raise RuntimeError('timed out:\n%s' % running.tails())
                 time.sleep(POLL)
             watch.stop()
-            per_worker = running.stop()
+            per_worker, conflicts = running.stop()
         server.tm.begin()
         counts = {status: count for status, count
                   in service.countJobs().items() if count}
@@ -358,7 +516,10 @@ def process(workers, jobs, input=None):
         raise RuntimeError('jobs by status: %r; the workers say they'
                            ' completed %r, not %d in all'
                            % (counts, per_worker, jobs))
-    return Result(jobs, watch, per_worker)
+    if watch.conflicts is None:
+        # RelStorage: the workers' own count.
+        watch.conflicts = sum(conflicts)
+    return Result(jobs, watch, per_worker, sum(conflicts))
 
 
 def done(server):
@@ -397,38 +558,104 @@ def load_average():
 
 
 def print_header(sizes, rounds, started_at, load):
-    print('z3c.taskqueue on ZEO: jobs per second of 1, 2 and 4 worker'
-          ' processes')
-    print('(z3c-taskqueue worker, one thread each) on a real ZEO server,'
-          ' and its')
-    print('ConflictErrors, next to raw commits of one ZEO client.')
-    print('Python %s (%s); %s;' % (
-        platform.python_version(), platform.python_implementation(),
-        versions('ZEO', 'ZODB', 'BTrees')))
-    print('%s;' % versions('persistent', 'transaction', 'z3c.taskqueue'))
-    print('%s %s, %d CPUs; FileStorage in temporary directories of %s;'
-          % (platform.system(), platform.machine(), os.cpu_count(),
-             TMPDIR or tempfile.gettempdir()))
-    print('run started %s; %d round%s, in which the rows take turns,'
-          % (started_at.strftime('%Y-%m-%d %H:%M UTC'), rounds,
-             '' if rounds == 1 else 's'))
-    print('each', end=' ')
-    print('with %s no-op jobs, %s sleeping jobs or %s raw commits a row.'
-          % tuple(format(n, ',') for n in sizes))
-    print('1-minute load average %s at the start, %s at the end (other'
-          % (load, load_average()))
-    print('processes compete for the CPUs when it is well above 0).')
+    relstorage = POSTGRESQL is not None
+    lines = [
+        'z3c.taskqueue on ZEO%s: jobs per second of 1, 2 and 4 worker'
+        ' processes (z3c-taskqueue worker, one thread each) on a real ZEO'
+        ' server%s, and their ConflictErrors, next to raw commits of one'
+        ' client.' % (
+            ' and RelStorage' if relstorage else '',
+            ' and on RelStorage with PostgreSQL' if relstorage else ''),
+        'Python %s (%s); %s; %s;' % (
+            platform.python_version(), platform.python_implementation(),
+            versions('ZEO', 'ZODB', 'BTrees'),
+            versions('persistent', 'transaction', 'z3c.taskqueue'))]
+    if relstorage:
+        lines.append(
+            '%s; PostgreSQL %s at %s (fsync %s, synchronous_commit %s),'
+            ' RelStorage history free;' % (
+                versions('RelStorage', 'psycopg2', 'psycopg2-binary'),
+                POSTGRESQL.version.split()[0], POSTGRESQL.address,
+                POSTGRESQL.fsync, POSTGRESQL.synchronous_commit))
+    lines += [
+        '%s %s, %d CPUs; FileStorage in temporary directories of %s;'
+        % (platform.system(), platform.machine(), os.cpu_count(),
+           TMPDIR or tempfile.gettempdir()),
+        'run started %s; %d round%s, in which the rows take turns, each'
+        ' with %s no-op jobs, %s sleeping jobs or %s raw commits a row.'
+        % ((started_at.strftime('%Y-%m-%d %H:%M UTC'), rounds,
+            '' if rounds == 1 else 's')
+           + tuple(format(n, ',') for n in sizes)),
+        '1-minute load average %s at the start, %s at the end (other'
+        ' processes compete for the CPUs when it is well above 0).'
+        % (load, load_average())]
+    for line in lines:
+        print(textwrap.fill(line, 79, break_on_hyphens=False))
+    if not relstorage:
+        print()
+        print(SKIPPED)
     print()
 
 
-ROWS = [
-    ('2', 'noop-1', 'no-op jobs, 1 process'),
-    ('3', 'noop-2', 'no-op jobs, 2 processes'),
-    ('4', 'noop-4', 'no-op jobs, 4 processes'),
-    ('5', 'sleep-1', '50 ms jobs, 1 process'),
-    ('6', 'sleep-4', '50 ms jobs, 4 processes'),
+KINDS = [
+    ('raw', 'raw commits, 1 client'),
+    ('noop-1', 'no-op jobs, 1 process'),
+    ('noop-2', 'no-op jobs, 2 processes'),
+    ('noop-4', 'no-op jobs, 4 processes'),
+    ('sleep-1', '50 ms jobs, 1 process'),
+    ('sleep-4', '50 ms jobs, 4 processes'),
 ]
-ALL_ROWS = [('1', 'raw', 'raw ZEO commits, 1 client')] + ROWS
+# Each of these kinds of row is compared with that one.
+BASES = {'noop-1': 'raw', 'noop-2': 'noop-1', 'noop-4': 'noop-1',
+         'sleep-4': 'sleep-1'}
+BACKENDS = {'zeo': Server, 'pg': PGServer}
+NAMES = {'zeo': 'ZEO', 'pg': 'RelStorage'}
+
+
+class Row:
+
+    def __init__(self, number, backend, kind, label):
+        self.number = str(number)
+        self.backend = backend
+        self.kind = kind
+        self.key = (backend, kind)
+        self.label = label
+
+    @property
+    def ref(self):
+        return '(%s)' % self.number
+
+
+def make_rows(backends):
+    """The rows of ``backends``, numbered from 1 on."""
+    kinds = [(backend, kind, label) for backend in backends
+             for kind, label in KINDS]
+    return [Row(number, *row) for number, row in enumerate(kinds, 1)]
+
+
+def heading(backend):
+    if backend == 'zeo':
+        return 'ZEO: runzeo, FileStorage'
+    return 'RelStorage on PostgreSQL %s, history free' % (
+        POSTGRESQL.version.split()[0])
+
+
+def by_backend(rows):
+    """``rows`` grouped by backend: (backend, its rows), ..."""
+    groups = []
+    for row in rows:
+        if not groups or groups[-1][0] != row.backend:
+            groups.append((row.backend, []))
+        groups[-1][1].append(row)
+    return groups
+
+
+def find(rows, backend, kind):
+    for row in rows:
+        if row.key == (backend, kind):
+            return row
+    raise KeyError((backend, kind))
+
 
 RESULT_ROW = '%-2s %-27s %6s %6s %7s %9s  %s'
 COST_ROW = '%-2s %-27s %7s %7s %7s %7s %7s'
@@ -438,27 +665,27 @@ def print_row(form, *cells):
     print((form % cells).rstrip())
 
 
-def print_results(results):
+def print_results(rows, results):
     print_row(RESULT_ROW, '', '', '', '', 'jobs', 'Conflict-', '')
     print_row(RESULT_ROW, '', 'row', 'jobs', 's', 'per s', 'Errors/job',
               'ratio')
-    ratios = {'noop-2': ('noop-1', '(3)/(2)'), 'noop-4': ('noop-1',
-                                                         '(4)/(2)'),
-              'sleep-4': ('sleep-1', '(6)/(5)'), 'noop-1': ('raw',
-                                                            '(2)/(1)')}
-    for number, key, label in ALL_ROWS:
-        result = results[key]
-        ratio = ''
-        if key in ratios:
-            base, name = ratios[key]
-            ratio = '%s %.2f' % (name, result.rate / results[base].rate)
-        print_row(RESULT_ROW, number, label, format(result.jobs, ','),
-                  '%.1f' % result.seconds, '%.0f' % result.rate,
-                  '%.3f' % (result.conflicts / result.jobs), ratio)
+    for backend, group in by_backend(rows):
+        print('   %s' % heading(backend))
+        for row in group:
+            result = results[row.key]
+            ratio = ''
+            if row.kind in BASES:
+                base = find(rows, backend, BASES[row.kind])
+                ratio = '%s/%s %.2f' % (row.ref, base.ref,
+                                        result.rate / results[base.key].rate)
+            print_row(RESULT_ROW, row.number, row.label,
+                      format(result.jobs, ','), '%.1f' % result.seconds,
+                      '%.0f' % result.rate,
+                      '%.3f' % (result.conflicts / result.jobs), ratio)
     print()
 
 
-def print_costs(results):
+def print_costs(rows, results):
     def per_job(value, result, scale=1, form='%.2f'):
         return '-' if value is None else form % (value / result.jobs
                                                  * scale)
@@ -467,66 +694,90 @@ def print_costs(results):
         return '-' if value is None else '%.2f' % (value / result.seconds)
 
     print('Where the time goes (per job, or CPUs busy on average):')
-    print_row(COST_ROW, '', '', 'server', 'server', 'worker', 'ZEO', 'all')
-    print_row(COST_ROW, '', '', 'commits', 'loads', 'CPU ms', 'server',
+    print_row(COST_ROW, '', '', 'server', 'server', 'worker', 'server',
+              'all')
+    print_row(COST_ROW, '', '', 'commits', 'loads', 'CPU ms', 'CPUs',
               'CPUs')
-    print_row(COST_ROW, '', 'row', 'per job', 'per job', 'per job', 'CPUs',
+    print_row(COST_ROW, '', 'row', 'per job', 'per job', 'per job', 'busy',
               'busy')
-    for number, key, label in ALL_ROWS:
-        result = results[key]
-        print_row(COST_ROW, number, label, per_job(result.commits, result),
-                  per_job(result.loads, result),
-                  per_job(result.worker_cpu, result, 1000),
-                  share(result.server_cpu, result),
-                  share(result.busy_cpu, result))
+    for backend, group in by_backend(rows):
+        print('   %s' % heading(backend))
+        for row in group:
+            result = results[row.key]
+            print_row(COST_ROW, row.number, row.label,
+                      per_job(result.commits, result),
+                      per_job(result.loads, result),
+                      per_job(result.worker_cpu, result, 1000),
+                      share(result.server_cpu, result),
+                      share(result.busy_cpu, result))
     print()
 
 
-def print_goals(results):
+def print_goals(rows, results):
     met = []
 
     def goal(text, value, limit, at_least=True):
         ok = value >= limit if at_least else value <= limit
         met.append(ok)
-        print('%-47s %6.3f %s %.1f  %s' % (
+        print('%-49s %6.3f %s %.1f  %s' % (
             text, value, '>=' if at_least else '<=', limit, verdict(ok)))
 
-    print('Goals:')
-    goal('(4)/(2) no-op jobs/s, 4 processes vs 1',
-         results['noop-4'].rate / results['noop-1'].rate, SCALE_GOAL)
-    for number, key, label in ROWS[:3]:
-        goal('(%s) ConflictErrors/job, %s' % (number, label),
-             results[key].conflicts / results[key].jobs, CONFLICT_GOAL,
-             at_least=False)
-    goal('(6)/(5) 50 ms jobs/s, 4 processes vs 1',
-         results['sleep-4'].rate / results['sleep-1'].rate, SLEEP_GOAL)
+    for backend, group in by_backend(rows):
+        print('Goals, %s:' % NAMES[backend])
+
+        def row(kind):
+            return find(group, backend, kind)
+
+        def ratio(kind, base, what, goal_value):
+            goal('%s/%s %s' % (row(kind).ref, row(base).ref, what),
+                 results[row(kind).key].rate / results[row(base).key].rate,
+                 goal_value)
+
+        ratio('noop-4', 'noop-1', 'no-op jobs/s, 4 processes vs 1',
+              SCALE_GOAL)
+        for kind in ('noop-1', 'noop-2', 'noop-4'):
+            result = results[row(kind).key]
+            goal('%s ConflictErrors/job, %s' % (row(kind).ref,
+                                                row(kind).label),
+                 result.conflicts / result.jobs, CONFLICT_GOAL,
+                 at_least=False)
+        ratio('sleep-4', 'sleep-1', '50 ms jobs/s, 4 processes vs 1',
+              SLEEP_GOAL)
     print()
     return all(met)
 
 
-def print_rounds(results):
+def print_rounds(rows, results):
+    rows = [row for row in rows if row.kind != 'raw']
     print('Each round on its own: jobs/s, ConflictErrors/job:')
-    for number, key, label in ROWS:
+    for row in rows:
         print(textwrap.fill('; '.join(
             '%.0f %.3f' % (result.rate, result.conflicts / result.jobs)
-            for result in results[key].rounds), 79,
-            initial_indent='(%s) ' % number, subsequent_indent='    '))
+            for result in results[row.key].rounds), 79,
+            initial_indent=row.ref + ' ', subsequent_indent='    '))
     print('Jobs each worker process completed, round by round:')
-    for number, key, label in ROWS:
-        if len(results[key].rounds[0].per_worker) > 1:
+    for row in rows:
+        if len(results[row.key].rounds[0].per_worker) > 1:
             print(textwrap.fill('; '.join(
                 ' '.join(map(str, result.per_worker))
-                for result in results[key].rounds), 79,
-                initial_indent='(%s) ' % number, subsequent_indent='    '))
+                for result in results[row.key].rounds), 79,
+                initial_indent=row.ref + ' ', subsequent_indent='    '))
+    zeo = [row for row in rows if row.backend == 'zeo']
+    print('ConflictErrors on ZEO in all rounds, the server\'s count / the'
+          ' workers\' logs:')
+    print(textwrap.fill('; '.join(
+        '%s %d / %d' % (row.ref, results[row.key].conflicts,
+                        results[row.key].logged) for row in zeo), 79))
     print()
 
 
 NOTES = [
     ('', 'Each row of each round starts a new ZEO server (runzeo,'
-     ' FileStorage in a new temporary directory, on 127.0.0.1).'),
-    ('(1) ', 'The main process, a ZEO client, changes a BTrees.Length and'
+     ' FileStorage in a new temporary directory, on 127.0.0.1)'
+     '%(relstorage)s.'),
+    ('%(raw)s ', 'The main process, a client, changes a BTrees.Length and'
      ' commits, again and again; jobs means commits.'),
-    ('(2)-(6) ', 'The main process creates a task service; then the'
+    ('%(jobs)s ', 'The main process creates a task service; then the'
      ' workers start (z3c-taskqueue worker URI --service tasks --threads 1'
      ' --wait %(wait)g --lease %(lease)g --import z3c.taskqueue.testing)'
      ' and once each has logged that it runs, and %(settle)g s more have'
@@ -538,27 +789,69 @@ NOTES = [
      ' and the workers, stopped with SIGTERM, must have logged as many'
      ' completed jobs and no failed one.  Worker start-up and shut-down'
      ' are not timed.'),
-    ('', 'ConflictErrors: the worker command does not log its conflicts,'
-     ' so they are the ZEO server\'s count (server_status()[\'conflicts\'])'
-     ' over the timed part: each a commit that failed with a ConflictError'
-     ' or ReadConflictError that the server could not resolve.  Only the'
-     ' workers commit then.  Conflicts the server resolved (BTrees merging'
-     ' concurrent changes) are no errors and not counted.'),
-    ('', 'Server commits and loads: the server\'s counts over the timed'
-     ' part, per job.  Loads leave out those of the main process (its'
-     ' cache misses): they are the objects the workers had to fetch,'
-     ' mostly ones that another worker\'s commit had changed.  Worker CPU:'
-     ' the CPU time of all worker processes, per job.  ZEO server CPUs and'
-     ' all CPUs busy: the CPU time of the server process and of the whole'
-     ' machine (this benchmark and anything else that runs), per second'
-     ' of wall time, from /proc: how many CPUs were busy on average.'),
+    ('', 'ConflictErrors on ZEO: the ZEO server\'s count'
+     ' (server_status()[\'conflicts\']) over the timed part: each a commit'
+     ' that failed with a ConflictError or ReadConflictError that the'
+     ' server could not resolve.  Only the workers commit then.  Conflicts'
+     ' the server resolved (BTrees merging concurrent changes) are no'
+     ' errors and not counted.'),
+    ('', 'ConflictErrors on RelStorage, and the workers\' logs on ZEO: the'
+     ' sum of K in the line each worker logs as it stops ("Worker ...'
+     ' stopped: N jobs completed, M failed, K conflicts"), every'
+     ' ConflictError (ReadConflictError and RelStorage\'s lock errors'
+     ' that subclass it included) the worker met claiming jobs or'
+     ' committing a job\'s outcome.  RelStorage resolves conflicts in its'
+     ' clients, and PostgreSQL counts no ZODB conflicts, so this is the'
+     ' count there.  It spans the workers\' whole life, not just the timed'
+     ' part, but they commit nothing outside it here; and it leaves out'
+     ' the commits a worker retries quietly (recovering expired leases,'
+     ' renewing leases, releasing jobs on stop, recording failures), none'
+     ' of which happens here either.  Raw commits on RelStorage: 0, as one'
+     ' client has no one to conflict with (a ConflictError would stop the'
+     ' run).'),
+    ('', 'Server commits and loads: the ZEO server\'s counts over the timed'
+     ' part, per job; - on RelStorage.  Loads leave out those of the main'
+     ' process (its cache misses): they are the objects the workers had to'
+     ' fetch, mostly ones that another worker\'s commit had changed.'
+     '  Worker CPU: the CPU time of all worker processes, per job.  Server'
+     ' CPUs busy and all CPUs busy: the CPU time of the ZEO server process'
+     ' (or of all PostgreSQL\'s processes: the postmaster and its children,'
+     ' those that ended meanwhile left out; - unless it runs on this'
+     ' machine) and of the whole machine (this benchmark and anything else'
+     ' that runs), per second of wall time, from /proc: how many CPUs were'
+     ' busy on average.'),
 ]
 
 
-def print_notes():
+def print_notes(rows):
+    def refs(kinds):
+        found = []
+        for backend, group in by_backend(rows):
+            numbers = [row.number for row in group if row.kind in kinds]
+            found.append('(%s)' % numbers[0] if len(numbers) == 1
+                         else '(%s)-(%s)' % (numbers[0], numbers[-1]))
+        return ', '.join(found)
+
     values = {'wait': WAIT, 'lease': LEASE, 'settle': SETTLE,
-              'sleep': SLEEP, 'poll': POLL * 1000}
-    for prefix, text in NOTES:
+              'sleep': SLEEP, 'poll': POLL * 1000,
+              'raw': refs(('raw',)),
+              'jobs': refs([kind for kind, label in KINDS[1:]]),
+              'relstorage': ''}
+    if POSTGRESQL is not None:
+        from z3c.taskqueue.command import redact
+        values['relstorage'] = (
+            ', or, on RelStorage, drops RelStorage\'s tables in the'
+            ' database TASKQUEUE_PG_DSN names and lets RelStorage create them'
+            ' again, history free; the workers open it by %s'
+            % redact(POSTGRESQL.uri))
+    notes = NOTES if POSTGRESQL is not None else [
+        note for note in NOTES if not note[1].startswith(
+            'ConflictErrors on RelStorage')] + [
+        ('', 'The workers\' logs: the sum of K in the line each worker logs'
+         ' as it stops ("Worker ... stopped: N jobs completed, M failed, K'
+         ' conflicts").')]
+    for prefix, text in notes:
+        prefix = prefix % values
         print(textwrap.fill(text % values, 72, initial_indent=prefix,
                             subsequent_indent=' ' * min(len(prefix), 4),
                             break_on_hyphens=False))
@@ -577,10 +870,10 @@ def main(argv=None):
         '--rounds', type=int, help='rounds (default %d)' % ROUNDS)
     parser.add_argument(
         '--tmpdir', metavar='DIRECTORY',
-        help='put the databases there (e.g. /dev/shm, where fsync costs'
-        ' nothing), not in %s' % tempfile.gettempdir())
+        help='put the ZEO databases and the logs there (e.g. /dev/shm,'
+        ' where fsync costs nothing), not in %s' % tempfile.gettempdir())
     arguments = parser.parse_args(argv)
-    global TMPDIR
+    global TMPDIR, POSTGRESQL
     TMPDIR = arguments.tmpdir
     if arguments.quick:
         rounds = QUICK_ROUNDS
@@ -590,35 +883,49 @@ def main(argv=None):
         rounds = ROUNDS
         noop, sleep, raw = NOOP_JOBS, SLEEP_JOBS, RAW_COMMITS
     rounds = max(1, arguments.rounds or rounds)
+    backends = ['zeo']
+    if DSN:
+        try:
+            POSTGRESQL = PostgreSQL(DSN)
+        except ImportError as error:
+            parser.exit(2, '%s: RelStorage rows need RelStorage and'
+                        ' psycopg2 (pip install -e \'.[relstorage]\'): %s\n'
+                        % (parser.prog, error))
+        except Exception as error:
+            parser.exit(2, '%s: TASKQUEUE_PG_DSN: %s: %s\n' % (
+                parser.prog, error.__class__.__name__,
+                ' '.join(str(error).split())))
+        backends.append('pg')
+    rows = make_rows(backends)
 
     started_at = datetime.datetime.now(datetime.timezone.utc)
     load = load_average()
     clock = time.perf_counter()
     measures = {
-        'raw': lambda: raw_commits(raw),
-        'noop-1': lambda: process(1, noop),
-        'noop-2': lambda: process(2, noop),
-        'noop-4': lambda: process(4, noop),
-        'sleep-1': lambda: process(1, sleep, SLEEP),
-        'sleep-4': lambda: process(4, sleep, SLEEP),
+        'raw': lambda backend: raw_commits(backend, raw),
+        'noop-1': lambda backend: process(backend, 1, noop),
+        'noop-2': lambda backend: process(backend, 2, noop),
+        'noop-4': lambda backend: process(backend, 4, noop),
+        'sleep-1': lambda backend: process(backend, 1, sleep, SLEEP),
+        'sleep-4': lambda backend: process(backend, 4, sleep, SLEEP),
     }
     # The rows take turns, round by round, so that what else the machine
     # does meanwhile touches them alike.
     results = {}
     for number in range(1, rounds + 1):
-        for unused, key, label in ALL_ROWS:
-            measure = measures[key]
-            progress('round %d of %d: %s' % (number, rounds, label))
-            result = measure()
-            results[key] = results[key] + result if key in results \
-                else result
+        for row in rows:
+            progress('round %d of %d: (%s) %s, %s' % (
+                number, rounds, row.number, NAMES[row.backend], row.label))
+            result = measures[row.kind](BACKENDS[row.backend])
+            results[row.key] = results[row.key] + result \
+                if row.key in results else result
 
     print_header((noop, sleep, raw), rounds, started_at, load)
-    print_results(results)
-    met = print_goals(results)
-    print_costs(results)
-    print_rounds(results)
-    print_notes()
+    print_results(rows, results)
+    met = print_goals(rows, results)
+    print_costs(rows, results)
+    print_rounds(rows, results)
+    print_notes(rows)
     print('Whole run: %.0f s. Goals %s.' % (
         time.perf_counter() - clock, 'met' if met else 'MISSED'))
 
