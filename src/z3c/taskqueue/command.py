@@ -56,11 +56,20 @@ def parsePath(text):
 
 def workerCommand():
     """Return the command line that starts ``z3c-taskqueue``: the script
-    next to this Python, or else this module."""
+    next to this Python, or else this Python with this process's path
+    (as under buildout, whose eggs the bare interpreter does not see)."""
     script = os.path.join(os.path.dirname(sys.executable), 'z3c-taskqueue')
     if os.path.exists(script):
         return [script]
-    return [sys.executable, '-m', 'z3c.taskqueue.command']
+    return pythonCommand('z3c.taskqueue.command')
+
+
+def pythonCommand(module):
+    """Return a command line that runs ``module``'s ``main()`` with this
+    Python and this process's ``sys.path``."""
+    return [sys.executable, '-c',
+            'import sys; sys.path[0:0] = %r; from %s import main;'
+            ' sys.exit(main())' % (sys.path, module)]
 
 
 def openDatabase(uri):

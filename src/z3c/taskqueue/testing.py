@@ -28,6 +28,7 @@ import zope.interface
 from BTrees.OOBTree import OOBTree
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue.command import pythonCommand
 from z3c.taskqueue.command import workerCommand
 from z3c.taskqueue.retry import RetryPolicy
 
@@ -130,8 +131,8 @@ class ZEOServer:
 
     def start(self, timeout=30):
         script = os.path.join(os.path.dirname(sys.executable), 'runzeo')
-        command = [script] if os.path.exists(script) else [
-            sys.executable, '-m', 'ZEO.runzeo']
+        command = [script] if os.path.exists(script) else pythonCommand(
+            'ZEO.runzeo')
         self.process = subprocess.Popen(
             command + ['-a', '%s:%d' % self.addr, '-f', self.path],
             stdout=self.log or subprocess.DEVNULL,

@@ -145,3 +145,15 @@ class CommandTests(unittest.TestCase):
         status, out, err = self.run_command(
             'status', 'nosuch://bob:s3cret@host/db', '--service', 'tasks')
         self.assertNotIn('s3cret', err)
+
+    def test_python_command_runs_a_module_with_this_path(self):
+        # What workers are started with where no z3c-taskqueue script
+        # lies next to the interpreter, as under buildout.
+        import subprocess
+        from z3c.taskqueue.command import pythonCommand
+        result = subprocess.run(
+            pythonCommand('z3c.taskqueue.command') + ['--help'],
+            capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, PYTHONPATH=''))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn('usage: z3c-taskqueue', result.stdout)
