@@ -17,7 +17,6 @@ import threading
 
 _condition = threading.Condition()
 _generation = 0
-_TRANSACTION_KEY = 'z3c.taskqueue.wakeup'
 
 
 def current():
