@@ -100,18 +100,35 @@ def insertBelow(index, key, value):
 _TIE_BITS = 20
 _TIE_MASK = 2 ** _TIE_BITS - 1
 
+#: The times a time key can stand for, in seconds since the epoch: from
+#: 1970 to September 2248 (2**43 milliseconds, less a second to spare
+#: for ``insertBelow()``).
+MIN_TIME = 0
+MAX_TIME = (2 ** (63 - _TIE_BITS) - 1000) // 1000
+MAX_YEAR = 2248
+
 
 def timeKey(seconds, tieBreaker):
     """Return the key for a job waiting since, or until, ``seconds``.
 
-    Rounded up to the millisecond: a job is never due early.
+    Rounded up to the millisecond: a job is never due early.  Raise
+    ``ValueError`` for a time before 1970 or after ``MAX_TIME``.
     """
+    if not MIN_TIME <= seconds <= MAX_TIME:
+        raise ValueError(
+            'the time %r is out of the range of the schedule: from 0 (1970)'
+            ' to %d (%d)' % (seconds, MAX_TIME, MAX_YEAR))
     return -((math.ceil(seconds * 1000) << _TIE_BITS)
              | (tieBreaker & _TIE_MASK))
 
 
 def dueLimit(now):
-    """Return the smallest key of a job that is due at ``now``."""
+    """Return the smallest key of a job that is due at ``now``.
+
+    A ``now`` out of the range of time keys is taken as the end of that
+    range: every job is due then.
+    """
+    now = min(max(now, MIN_TIME), MAX_TIME)
     return -((math.floor(now * 1000) << _TIE_BITS) | _TIE_MASK)
 
 

@@ -17,6 +17,7 @@ import datetime
 from z3c.taskqueue import _index
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import interfaces
+from z3c.taskqueue._outcome import message
 
 
 class SchedulingMixin:
@@ -31,10 +32,14 @@ class SchedulingMixin:
     def _schedulePending(self, now):
         for jobid in list(_index.keys(self._pending)):
             self._pending.remove(jobid)
-            job = self.jobs.get(jobid)
+            job = self._loadIndexed(jobid, lambda: None)
             if job is not None and job.status in (interfaces.CRONJOB,
                                                   interfaces.DELAYED):
-                self._scheduleAt(job, job.timeOfNextCall(now))
+                try:
+                    self._scheduleAt(job, job.timeOfNextCall(now))
+                except Exception as error:
+                    self._failUnrunnable(job, 'cannot be scheduled: %s'
+                                         % message(error))
 
     def _scheduleAt(self, job, dueTime):
         """Let ``job`` wait for its run at ``dueTime``."""
@@ -56,29 +61,41 @@ class SchedulingMixin:
             key = _index.lastKey(self._schedule)
             if key is None or key < limit:
                 return None
-            job = self.jobs[self._schedule[key]]
+            schedule = self._schedule
+            job = self._loadIndexed(schedule[key], lambda: schedule.pop(key))
+            if job is None:
+                continue
             if not interfaces.ICronJob.providedBy(job):
                 return job      # a queued job waiting to be retried
-            instant = job.dueInstant(now)
-            if instant is not None:
-                job.scheduledFor = datetime.datetime.fromtimestamp(
-                    instant, datetime.timezone.utc)
-                return job
-            # The job's misfire policy drops every instant due by now.
-            self._unindex(job)
-            self._scheduleAt(job, job.timeOfNextCall(now))
+            try:
+                instant = job.dueInstant(now)
+                if instant is not None:
+                    job.scheduledFor = datetime.datetime.fromtimestamp(
+                        instant, datetime.timezone.utc)
+                    return job
+                # The job's misfire policy drops every instant due by now.
+                self._unindex(job)
+                self._scheduleAt(job, job.timeOfNextCall(now))
+            except Exception as error:
+                self._failUnrunnable(job, 'cannot be scheduled: %s'
+                                     % message(error))
 
     def _rescheduleAfterRun(self, job, now):
         self._setStatus(job, interfaces.CRONJOB)
-        self._scheduleAt(job, job.timeOfNextCallAfterRun(now))
+        try:
+            self._scheduleAt(job, job.timeOfNextCallAfterRun(now))
+        except Exception as error:
+            self._failUnrunnable(job, 'cannot be scheduled again: %s'
+                                 % message(error))
 
     def _waitAgain(self, job, dueTime):
         """Let a claimed job wait until ``dueTime`` for another attempt."""
         job.lease = None
         if interfaces.ICronJob.providedBy(job):
-            status = interfaces.DELAYED if job.delay else interfaces.CRONJOB
+            status = (interfaces.DELAYED if job.delay is not None
+                      else interfaces.CRONJOB)
         else:
             status = interfaces.QUEUED
         self._setStatus(job, status)
-        self._insertScheduled(job, dueTime)
+        self._insertScheduled(job, min(dueTime, _index.MAX_TIME))
         _wakeup.notifyOnCommit(self._transactionManager().get())

@@ -15,6 +15,7 @@
 import zope.interface
 import zope.interface.interfaces
 import zope.schema
+from ZODB.POSException import StateLoadError
 
 
 QUEUED = 'queued'
@@ -84,10 +85,18 @@ class IJob(zope.interface.Interface):
         required=True)
 
     input = zope.interface.Attribute(
-        'The input passed to the task; anything the database can store.')
+        """The input passed to the task; anything the database can store.
+
+        Kept in a record of its own: reading it raises ``PayloadError``
+        if that record cannot be loaded any more (its class was removed
+        or changed, say), while the job's other attributes still load.
+        """)
 
     output = zope.interface.Attribute(
-        'What the task returned the last time it completed, or None.')
+        """What the task returned the last time it completed, or None.
+
+        Kept in a record of its own, like ``input``.
+        """)
 
     error = zope.schema.Text(
         title='Error',
@@ -121,8 +130,11 @@ class IJob(zope.interface.Interface):
         title='Attempts',
         description=(
             'How often the job was started for its current (or last) run,'
-            ' counting runs whose worker was lost.  A cron job starts'
-            ' counting anew for each scheduled run.'
+            ' counting runs whose worker was lost.  A job is charged an'
+            ' attempt when its run ends (completed or failed) or, if its'
+            ' worker was lost, when it is recovered; a job that was claimed'
+            ' but never started is not charged.  A cron job starts counting'
+            ' anew for each scheduled run.'
             '\n\n.. versionadded:: 1.0'),
         default=0,
         required=True)
@@ -303,6 +315,14 @@ class ILease(zope.interface.Interface):
         description='When the claim ends unless renewed, in seconds since'
                     ' the epoch.  After that, another worker may recover'
                     ' the jobs.')
+
+    jobs = zope.schema.Tuple(
+        title='Jobs',
+        description='The ids of the claimed jobs, in the order the worker'
+                    ' runs them.  When the worker is lost, the first of'
+                    ' them that is still claimed is the one it was running'
+                    ' (or about to start): only that one is charged an'
+                    ' attempt.')
 
 
 class IRetryPolicy(zope.interface.Interface):
@@ -617,4 +637,17 @@ class IProcessor(zope.interface.Interface):
 
 class TaskError(Exception):
     """An expected failure of a task; its message becomes the job's error.
+    """
+
+
+class PayloadError(StateLoadError):
+    """The input or output of a job cannot be loaded from the database.
+
+    Raised by ``IJob.input`` and ``IJob.output`` (and so by
+    ``getResult()``), with a message that names the job and the cause,
+    for example the class that no longer unpickles; the original error is
+    chained as ``__cause__``.  The job itself still loads: a job whose
+    input cannot be loaded ends in ``error`` when it is run.
+
+    .. versionadded:: 1.0
     """

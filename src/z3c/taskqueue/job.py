@@ -19,8 +19,10 @@ import persistent
 import zope.interface
 
 from z3c.taskqueue import _cron
+from z3c.taskqueue import _index
 from z3c.taskqueue import _zones
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import payload
 from z3c.taskqueue._cron import LegacySchedule
 
 
@@ -29,11 +31,23 @@ def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
 
+#: The longest delay ``addCronJob()`` takes: a hundred years.  The time
+#: keys of the schedule hold due times until the year 2248 (see
+#: ``_index.MAX_TIME``), and a delay counts from the time the job is
+#: first scheduled, which may be much later than the time it was added.
+MAX_DELAY = 100 * 365 * 24 * 3600
+
+
 @zope.interface.implementer(interfaces.IJob)
 class Job(persistent.Persistent):
-    """A job that runs its task once."""
+    """A job that runs its task once.
 
-    output = None
+    Its input and output are kept in records of their own (see
+    ``payload``), so that the job loads even when they no longer do.
+    """
+
+    _input = None
+    _output = None
     error = None
     traceback = None
     started = None
@@ -51,6 +65,33 @@ class Job(persistent.Persistent):
         self.input = input
         self.status = interfaces.QUEUED
         self.created = utcnow()
+
+    @property
+    def input(self):
+        return self._payload('_input', 'input')
+
+    @input.setter
+    def input(self, value):
+        self._setPayload('_input', 'input', value)
+
+    @property
+    def output(self):
+        return self._payload('_output', 'output')
+
+    @output.setter
+    def output(self, value):
+        self._setPayload('_output', 'output', value)
+
+    def _payload(self, name, what):
+        state = self.__dict__
+        if name not in state and what in state:
+            return state[what]      # stored before payloads had records
+        return payload.unwrap(getattr(self, name), what, self)
+
+    def _setPayload(self, name, what, value):
+        # Always a new record: the old one may no longer load.
+        self.__dict__.pop(what, None)
+        setattr(self, name, payload.wrap(value))
 
     def __repr__(self):
         return '<%s %r>' % (self.__class__.__name__, self.id)
@@ -83,8 +124,8 @@ class CronJob(Job):
         self.update(minute, hour, dayOfMonth, month, dayOfWeek, delay,
                     cron=cron, timezone=timezone, misfire=misfire,
                     misfireGrace=misfireGrace)
-        self.status = (
-            interfaces.DELAYED if self.delay else interfaces.CRONJOB)
+        self.status = (interfaces.DELAYED if self.delay is not None
+                       else interfaces.CRONJOB)
 
     def update(self, minute=(), hour=(), dayOfMonth=(), month=(),
                dayOfWeek=(), delay=None, *, cron=None, timezone=None,
@@ -95,9 +136,11 @@ class CronJob(Job):
         tuples = dict(minute=minute, hour=hour, dayOfMonth=dayOfMonth,
                       month=month, dayOfWeek=dayOfWeek)
         if cron is not None:
+            if delay == 0:
+                delay = None    # no delay: the expression applies
             given = {name: values for name, values in tuples.items()
                      if not _is_empty(values)}
-            if delay:
+            if delay is not None:
                 given['delay'] = delay
             if given:
                 raise ValueError(
@@ -113,7 +156,9 @@ class CronJob(Job):
                     ' month and dayOfWeek tuples are always in UTC'
                     % (timezone,))
             schedule = LegacySchedule(**tuples)
-            if delay and any(schedule.fields.values()):
+            if delay == 0 and any(schedule.fields.values()):
+                delay = None    # no delay: the times apply
+            if delay is not None and any(schedule.fields.values()):
                 raise ValueError(
                     'delay=%r cannot be combined with times %r' % (
                         delay,
@@ -131,7 +176,7 @@ class CronJob(Job):
     def timeOfNextCall(self, now=None):
         if now is None:
             now = time.time()
-        if self.delay:
+        if self.delay is not None:
             return now + self.delay
         return self._schedule().nextAfter(now)
 
@@ -147,7 +192,7 @@ class CronJob(Job):
         scheduled = self._scheduled_instant()
         if scheduled is None:
             return now
-        if self.delay or self.attempts:
+        if self.delay is not None or self.attempts:
             # A delay runs once however late; a retried or recovered run
             # goes on with the instant it was for.
             return scheduled
@@ -157,7 +202,7 @@ class CronJob(Job):
     def preview(self, count, now=None):
         if now is None:
             now = time.time()
-        if self.delay:
+        if self.delay is not None:
             times = [now + self.delay][:count]
         else:
             times = []
@@ -195,10 +240,16 @@ def _is_empty(values):
 
 
 def _checkDelay(delay):
-    if delay is None or delay == 0 and not isinstance(delay, bool):
+    """Return ``delay``, checked: None, or 0 to ``MAX_DELAY`` seconds."""
+    if delay is None:
         return None
     if (isinstance(delay, bool) or not isinstance(delay, (int, float))
-            or not delay > 0 or delay == float('inf')):
+            or not delay >= 0 or delay == float('inf')):
+        raise ValueError('delay must be a number of seconds from 0 to %d,'
+                         ' not %r' % (MAX_DELAY, delay))
+    if delay > MAX_DELAY:
         raise ValueError(
-            'delay must be a positive number of seconds, not %r' % (delay,))
+            'delay=%r is too long: at most %d seconds (100 years), so that'
+            ' the due time fits the schedule, which ends in %d'
+            % (delay, MAX_DELAY, _index.MAX_YEAR))
     return delay

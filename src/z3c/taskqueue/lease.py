@@ -26,11 +26,21 @@ class Lease(persistent.Persistent):
     worker renews it while the job runs, and the transaction that
     completes the job writes the job, not the lease, so the two never
     conflict.
+
+    ``jobs`` lists the claimed jobs in the order the worker runs them, so
+    that when the worker is lost the job it was running can be told from
+    the jobs it had not started yet: the first of them that is still
+    claimed.
     """
 
-    def __init__(self, owner, expires):
+    #: None for leases stored before the order was kept; their jobs were
+    #: charged an attempt when they were claimed.
+    jobs = None
+
+    def __init__(self, owner, expires, jobs=()):
         self.owner = owner
         self.expires = expires
+        self.jobs = tuple(jobs)
 
     def __repr__(self):
         return '<%s of %s until %.3f>' % (

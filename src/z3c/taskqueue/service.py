@@ -12,12 +12,9 @@
 #
 ##############################################################################
 """The task service: stores jobs, queues and schedules them, and runs them."""
-import io
 import logging
-import pickle
 import random
 import time
-import traceback
 
 import BTrees
 import persistent
@@ -25,16 +22,19 @@ import transaction
 import zope.component
 import zope.event
 import zope.interface
-from ZODB.POSException import ConflictError
+from ZODB.POSException import POSKeyError
+from ZODB.POSException import StateLoadError
 
 from z3c.taskqueue import _index
 from z3c.taskqueue import _servicepath
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import payload
 from z3c.taskqueue import processor
 from z3c.taskqueue._claims import ClaimsMixin
-from z3c.taskqueue._claims import _message
+from z3c.taskqueue._outcome import message
+from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
@@ -58,7 +58,8 @@ INDEXED = (interfaces.PROCESSING, interfaces.STARTLATER) + interfaces.FINISHED
 
 
 @zope.interface.implementer(interfaces.IProcessingService)
-class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
+class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
+                  persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs.  Queued jobs wait in ``_queues``, each a
@@ -74,6 +75,10 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
     All of them are BTrees that concurrent transactions change without
     conflict in all but rare cases (see ``_index``); the service object
     itself is never written after it is created.
+
+    No single job can stop the others: an index entry whose job is gone
+    is dropped, and a job whose record no longer loads is replaced by one
+    in ``error`` that says so (see ``_loadIndexed``).
     """
 
     __name__ = None
@@ -102,7 +107,7 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
 
     def add(self, task, input=None, startLater=False):
         self._checkTask(task)
-        _checkInput(task, input)
+        self._checkInput(task, input)
         job = Job(self._generateId(), task, input)
         status = interfaces.STARTLATER if startLater else interfaces.QUEUED
         self._store(job, status)
@@ -113,7 +118,7 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
                    cron=None, timezone=None, misfire='coalesce',
                    misfireGrace=None):
         self._checkTask(task)
-        _checkInput(task, input)
+        self._checkInput(task, input)
         job = CronJob(self._generateId(), task, input, minute, hour,
                       dayOfMonth, month, dayOfWeek, delay, cron=cron,
                       timezone=timezone, misfire=misfire,
@@ -127,6 +132,10 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         if zope.component.queryUtility(self.taskInterface, task) is None:
             raise ValueError('no task is registered under the name %r'
                              % (task,))
+
+    def _checkInput(self, task, input):
+        payload.checkStorable(input, self._p_jar,
+                              'the input of task %r' % (task,))
 
     def _generateId(self):
         # Ids count up from a random start per connection, so that jobs
@@ -190,7 +199,8 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
 
     def reschedule(self, jobid):
         job = self.jobs[jobid]
-        if job.status == interfaces.PROCESSING:
+        if (interfaces.ICronJob.providedBy(job)
+                and job.status == interfaces.PROCESSING):
             return
         if (not interfaces.ICronJob.providedBy(job) or job.status not in
                 (interfaces.CRONJOB, interfaces.DELAYED)):
@@ -198,8 +208,8 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
                 'job %r is %s: only cron and delayed jobs that wait to run'
                 ' can be rescheduled' % (jobid, job.status))
         self._unindex(job)
-        self._setStatus(
-            job, interfaces.DELAYED if job.delay else interfaces.CRONJOB)
+        self._setStatus(job, interfaces.DELAYED if job.delay is not None
+                        else interfaces.CRONJOB)
         self._pending.add(job.id)
 
     def cancel(self, jobid):
@@ -215,11 +225,13 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
             status = (status,)
         for name in status:
             for jobid in self._idsInStatus(name):
-                job = self.jobs[jobid]
-                self._unindex(job)
+                job = self.jobs.get(jobid)
+                if job is not None and _loads(job):
+                    self._unindex(job)
                 if name in self._byStatus:
                     self._statusSet(name, jobid).remove(jobid)
-                del self.jobs[jobid]
+                if job is not None:
+                    del self.jobs[jobid]
 
     def _idsInStatus(self, status):
         """Return the ids of the jobs in ``status``, from the indexes.
@@ -239,7 +251,68 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         else:
             candidates += list(_index.keys(self._pending))
         return [jobid for jobid in candidates
-                if self.jobs[jobid].status == status]
+                if self._peekStatus(jobid) == status]
+
+    def _peekStatus(self, jobid):
+        """Return the status of job ``jobid``; None if it is gone or does
+        not load.  Changes nothing."""
+        job = self.jobs.get(jobid)
+        return job.status if job is not None and _loads(job) else None
+
+    def _loadIndexed(self, jobid, drop):
+        """Return the job ``jobid`` that an index entry names, loaded.
+
+        If the job is gone (deleted from ``jobs`` behind the service's
+        back), call ``drop()`` to remove the entry and return None.  If its
+        record no longer loads, drop the entry too and replace the job by
+        one in ``error`` that says why.
+        """
+        job = self.jobs.get(jobid)
+        if job is None:
+            log.warning('Job %r is in an index but not in the jobs: dropping'
+                        ' the index entry', jobid)
+            drop()
+            return None
+        try:
+            job._p_activate()
+        except (StateLoadError, POSKeyError) as error:
+            drop()
+            self._replaceUnloadable(jobid, error)
+            return None
+        return job
+
+    def _loadIndexedIds(self, status):
+        """Return the jobs whose ids are in the id sets of ``status``."""
+        jobs = []
+        for ids in self._byStatus[status]:
+            for jobid in list(_index.keys(ids)):
+                job = self._loadIndexed(
+                    jobid, lambda ids=ids, jobid=jobid: ids.remove(jobid))
+                if job is not None:
+                    jobs.append(job)
+        return jobs
+
+    def _replaceUnloadable(self, jobid, error):
+        cause = error.__cause__ or error
+        reason = ('the record of job %r cannot be loaded (%s); it was'
+                  ' replaced by this one' % (jobid, message(cause)))
+        log.error('Job %r: %s', jobid, reason)
+        job = Job(jobid, '?', None)
+        job.status = interfaces.ERROR
+        job.error = reason
+        job.completed = utcnow()
+        self.jobs[jobid] = job
+        self._statusSet(interfaces.ERROR, jobid).add(jobid)
+
+    def _failUnrunnable(self, job, reason):
+        """End ``job``, which cannot be scheduled or run, in ``error``."""
+        log.error('Job %r (task %r): %s', job.id, job.task, reason)
+        self._unindex(job)
+        job.error = reason
+        job.completed = utcnow()
+        job.lease = None
+        self._setStatus(job, interfaces.ERROR)
+        zope.event.notify(events.JobFailed(job, self))
 
     def _unindex(self, job):
         """Take ``job`` out of the queue, the schedule and the pending set.
@@ -272,7 +345,9 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         # Cron, delayed and retried jobs: not many, one load each.
         waiting = [self._schedule[key] for key in _index.keys(self._schedule)]
         for jobid in waiting + list(_index.keys(self._pending)):
-            counts[self.jobs[jobid].status] += 1
+            status = self._peekStatus(jobid)
+            if status is not None:
+                counts[status] += 1
         return counts
 
     def oldestQueuedAge(self, now=None):
@@ -321,7 +396,6 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
             return None
         self._unindex(job)
         self._setStatus(job, interfaces.PROCESSING)
-        job.attempts += 1
         return job.id
 
     def _nextQueued(self, start=None):
@@ -331,108 +405,39 @@ class TaskService(ClaimsMixin, SchedulingMixin, persistent.Persistent):
         workers whose queues ran dry spread out instead of crowding the
         next queue.
         """
+        while True:
+            key, queue = self._nextQueueKey(start)
+            if key is None:
+                return None
+            job = self._loadIndexed(queue[key], lambda: queue.pop(key))
+            if job is not None:
+                return job
+
+    def _nextQueueKey(self, start):
         queues = self._queues
         if start is not None:
             queue = queues[start % len(queues)]
             key = _index.lastKey(queue)
             if key is not None:
-                return self.jobs[queue[key]]
+                return key, queue
         found = [(key, queue) for key, queue in
                  zip(map(_index.lastKey, queues), queues)
                  if key is not None]
         if not found:
-            return None
+            return None, None
         if start is None:
-            key, queue = max(found, key=lambda pair: pair[0])
-        else:
-            key, queue = _random.choice(found)
-        return self.jobs[queue[key]]
-
-    def processNext(self, now=None, jobid=None):
-        if now is None:
-            now = time.time()
-        if jobid is None:
-            jobid = self.claimNextJob(now)
-            if jobid is None:
-                return False
-        else:
-            self._claim(self.jobs[jobid])
-        self._run(self.jobs[jobid], now)
-        return True
-
-    def _claim(self, job):
-        if job.status not in (interfaces.QUEUED, interfaces.STARTLATER,
-                              interfaces.CRONJOB, interfaces.DELAYED):
-            raise ValueError('job %r is %s: it cannot be processed'
-                             % (job.id, job.status))
-        self._unindex(job)
-        self._setStatus(job, interfaces.PROCESSING)
-        job.attempts += 1
-
-    def _run(self, job, now):
-        job.started = utcnow()
-        zope.event.notify(events.JobStarted(job, self))
-        task = zope.component.queryUtility(self.taskInterface, job.task)
-        if task is None:
-            log.error('Job %r: no task is registered under the name %r',
-                      job.id, job.task)
-            self._finish(job, now, error='no task is registered under the'
-                         ' name %r' % (job.task,))
-            return
-        savepoint = self._transactionManager().savepoint(optimistic=True)
-        try:
-            output = task(self, job.id, job.input)
-        except ConflictError:
-            raise
-        except Exception as error:
-            formatted = traceback.format_exc()
-            try:
-                savepoint.rollback()
-            except Exception:
-                # The task's writes cannot be undone here: let the caller
-                # abort the whole transaction rather than commit them.
-                raise error
-            log.info('Job %r (task %r) failed: %s', job.id, job.task, error)
-            self._finish(job, now, error=_message(error),
-                         traceback=formatted)
-        else:
-            self._finish(job, now, output=output)
-
-    def _finish(self, job, now, output=None, error=None, traceback=None):
-        job.completed = utcnow()
-        job.error = error
-        job.traceback = traceback
-        job.lease = None
-        if error is None:
-            job.output = output
-        if interfaces.ICronJob.providedBy(job) and not job.delay:
-            job.attempts = 0    # the next run is a new one
-            self._rescheduleAfterRun(job, now)
-        else:
-            self._setStatus(job, interfaces.COMPLETED if error is None
-                            else interfaces.ERROR)
-        zope.event.notify(events.JobCompleted(job, self) if error is None
-                          else events.JobFailed(job, self))
+            return max(found, key=lambda pair: pair[0])
+        return _random.choice(found)
 
     def _transactionManager(self):
         jar = self._p_jar
         return transaction.manager if jar is None else jar.transaction_manager
 
 
-class _InputPickler(pickle.Pickler):
-    """Pickles like the database would: stored objects by reference."""
-
-    def persistent_id(self, obj):
-        if (isinstance(obj, persistent.Persistent)
-                and obj._p_jar is not None):
-            return obj._p_oid
-        return None
-
-
-def _checkInput(task, input):
+def _loads(job):
+    """Tell whether the record of ``job`` loads."""
     try:
-        _InputPickler(io.BytesIO(), protocol=3).dump(input)
-    except Exception as error:
-        raise TypeError(
-            'the input of task %r cannot be stored in the database: %s'
-            % (task, error)) from error
+        job._p_activate()
+        return True
+    except (StateLoadError, POSKeyError):
+        return False

@@ -137,13 +137,21 @@ class CronJobTests(unittest.TestCase):
         self.assertEqual(job.status, DELAYED)
         self.assertEqual(job.delay, 10)
 
-    def test_delay_zero_means_no_delay(self):
-        from z3c.taskqueue.interfaces import CRONJOB
+    def test_delay_zero_runs_once_at_once(self):
+        # "A delayed job is executed once after the given delay": after
+        # no delay at all, not every minute.
+        from z3c.taskqueue.interfaces import DELAYED
         job = self._makeOne(delay=0)
-        self.assertEqual(job.status, CRONJOB)
-        self.assertFalse(job.delay)
-        # No times at all: every minute, not now + 0.
-        self.assertEqual(job.timeOfNextCall(90), 120)
+        self.assertEqual(job.status, DELAYED)
+        self.assertEqual(job.delay, 0)
+        self.assertEqual(job.timeOfNextCall(90), 90)
+
+    def test_delay_too_long_is_refused(self):
+        from z3c.taskqueue.job import MAX_DELAY
+        self.assertEqual(self._makeOne(delay=MAX_DELAY).delay, MAX_DELAY)
+        with self.assertRaises(ValueError) as raised:
+            self._makeOne(delay=10 ** 10)
+        self.assertIn('delay=10000000000 is too long', str(raised.exception))
 
     def test_delay_zero_with_times_is_no_error(self):
         job = self._makeOne(minute=(10,), delay=0)
@@ -250,10 +258,16 @@ class CronJobTests(unittest.TestCase):
         self.assertIsNone(job.delay)
         self.assertEqual(job.timeOfNextCall(0), 3600)
 
-    def test_update_delay_zero_means_no_delay(self):
+    def test_update_delay_zero_runs_at_once(self):
         job = self._makeOne(delay=30)
         job.update(delay=0)
-        self.assertFalse(job.delay)
+        self.assertEqual(job.delay, 0)
+        self.assertEqual(job.timeOfNextCall(90), 90)
+
+    def test_update_delay_zero_with_times_means_no_delay(self):
+        job = self._makeOne(delay=30)
+        job.update(minute=(2,), delay=0)
+        self.assertIsNone(job.delay)
         self.assertEqual(job.timeOfNextCall(90), 120)
 
     def _assertUpdateRefused(self, **times):

@@ -1,0 +1,143 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Payloads: a job's input and output, each in a database record of its own.
+
+A job refers to its payloads instead of holding them, so that the job
+loads whatever its payloads hold.  An input or output can stop loading
+long after it was stored: its class was removed, renamed or changed so
+that it no longer unpickles.  Then only that payload is unreadable: the
+job can still be claimed, counted, cancelled, failed and cleaned, and it
+never stands in the way of the jobs behind it.
+"""
+import io
+import pickle
+
+import persistent
+from ZODB.broken import Broken
+from ZODB.POSException import StateLoadError
+
+from z3c.taskqueue.interfaces import PayloadError
+
+
+class Payload(persistent.Persistent):
+    """The input or the output of one job.
+
+    Never changed once stored: a new value gets a new record, so that
+    replacing a payload that no longer loads never has to load it.
+    """
+
+    def __init__(self, value):
+        self.value = value
+
+    def __repr__(self):
+        return '<%s at %s>' % (self.__class__.__name__,
+                               None if self._p_oid is None
+                               else int.from_bytes(self._p_oid, 'big'))
+
+
+def wrap(value):
+    """Return the record to store for ``value``: None stores nothing."""
+    return None if value is None else Payload(value)
+
+
+def unwrap(payload, what, job):
+    """Return the value of ``payload``, the ``what`` of ``job``.
+
+    Raise ``PayloadError`` naming the job and the cause if the record
+    cannot be loaded.
+    """
+    if payload is None:
+        return None
+    try:
+        return payload.value
+    except StateLoadError as error:
+        cause = error.__cause__ or error
+        raise PayloadError(
+            'the %s of job %r cannot be loaded: %s: %s' % (
+                what, job.id, cause.__class__.__name__, _text(cause))
+        ) from cause
+
+
+def missingClass(value, budget=1000):
+    """Return the dotted name of a class that ``value`` holds an instance
+    of but that cannot be imported (ZODB loads such an instance as a
+    ``Broken`` object), or None.
+
+    Looks into dicts, lists, tuples and sets, at most ``budget`` objects.
+    """
+    todo = [value]
+    while todo and budget > 0:
+        budget -= 1
+        obj = todo.pop()
+        if isinstance(obj, Broken):
+            cls = obj.__class__
+            return '%s.%s' % (cls.__module__, cls.__name__)
+        if isinstance(obj, dict):
+            todo.extend(obj.values())
+            todo.extend(obj.keys())
+        elif isinstance(obj, (list, tuple, set, frozenset)):
+            todo.extend(obj)
+    return None
+
+
+class _DatabasePickler(pickle.Pickler):
+    """Pickles like ZODB would for ``jar``: stored objects by reference.
+
+    Refuses what ZODB would refuse only at commit: an object stored
+    through another connection or in another database.
+    """
+
+    def __init__(self, file, jar):
+        super().__init__(file, protocol=3)
+        self.jar = jar
+
+    def persistent_id(self, obj):
+        if not isinstance(obj, persistent.Persistent):
+            return None
+        other = obj._p_jar
+        if other is None:
+            return None     # a new object: stored with the payload
+        if self.jar is not None and other is not self.jar:
+            if _sameMultiDatabase(self.jar, other):
+                return obj._p_oid
+            raise TypeError(
+                '%r is stored in another database or through another'
+                ' connection than the task service' % (obj,))
+        return obj._p_oid
+
+
+def _sameMultiDatabase(jar, other):
+    try:
+        name = other.db().database_name
+        return (jar.db().xrefs
+                and jar.get_connection(name) is other)
+    except Exception:
+        return False
+
+
+def checkStorable(value, jar, what):
+    """Raise ``TypeError`` naming ``what`` if ``value`` cannot be stored
+    through the connection ``jar`` (None: any database)."""
+    try:
+        _DatabasePickler(io.BytesIO(), jar).dump(value)
+    except Exception as error:
+        raise TypeError('%s cannot be stored in the database: %s: %s' % (
+            what, error.__class__.__name__, _text(error))) from error
+
+
+def _text(error):
+    try:
+        return str(error)
+    except Exception:
+        return '<the message cannot be shown>'
