@@ -16,7 +16,9 @@ import argparse
 import importlib
 import json
 import logging
+import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -29,6 +31,7 @@ import zope.component
 
 from z3c.taskqueue import _servicepath
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import processor as _processor
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -38,8 +41,62 @@ log = logging.getLogger('z3c.taskqueue')
 ZEO_WAIT_TIMEOUT = 10
 
 
+#: The ranges of the command's numeric options, where they are narrower
+#: than the processor's: a worker that polls without a pause, or holds
+#: its claims for less than a second, is a mistake in production.
+OPTION_LIMITS = {
+    '--wait': ('waitTime', 0.01),
+    '--lease': ('leaseTime', 1),
+    '--stop-timeout': ('stopTimeout', None),
+    '--threads': ('maxThreads', None),
+}
+
+#: How many jobs ``add --count`` adds at most.
+MAX_COUNT = 1000000
+
+
 class CommandError(Exception):
     """A problem with the command's input, reported in one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line, with exit status 2."""
+
+    def error(self, message):
+        _fail('%s (see %s --help)' % (message, self.prog))
+        sys.exit(2)
+
+
+def _option(option):
+    """Return the argparse type that checks ``option``'s value."""
+    name, low = OPTION_LIMITS[option]
+    unused, high, integer = _processor.LIMITS[name]
+    low = _processor.LIMITS[name][0] if low is None else low
+
+    def check(text):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            value = None
+        if (value is None or not math.isfinite(value)
+                or not low <= value <= high):
+            raise argparse.ArgumentTypeError(
+                'must be %s from %s to %s, not %r' % (
+                    'an integer' if integer else 'a number of seconds',
+                    low, high, text))
+        return value
+    return check
+
+
+def _count(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(
+            'must be an integer from 1 to %d, not %r' % (MAX_COUNT, text))
+    return value
 
 
 def parsePath(text):
@@ -72,8 +129,18 @@ def pythonCommand(module):
             ' sys.exit(main())' % (sys.path, module)]
 
 
-def openDatabase(uri):
-    """Open the database ``uri`` names (a zodburi URI)."""
+def openDatabase(uri, create=False):
+    """Open the database ``uri`` names (a zodburi URI).
+
+    A ``file://`` URI must name an existing file unless ``create``: a
+    mistyped path must not leave an empty database behind.
+    """
+    if uri.startswith('file://') and not create:
+        path = os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0])
+        if not os.path.exists(path):
+            raise CommandError(
+                'there is no database at %r (create one with: z3c-taskqueue'
+                ' init)' % (path,))
     if uri.startswith('zeo://'):
         parts = urllib.parse.urlsplit(uri.replace('zeo://', 'http://', 1))
         if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):
@@ -92,22 +159,66 @@ def openDatabase(uri):
         storage = factory()
     except Exception as error:
         raise CommandError('cannot open the storage %r: %s: %s' % (
-            shown, error.__class__.__name__, _oneLine(error))) from None
+            shown, error.__class__.__name__,
+            hide(_oneLine(error), uri))) from None
     try:
         return ZODB.DB(storage, **dbkw)
     except Exception as error:
         storage.close()
         raise CommandError('cannot open the database %r: %s: %s' % (
-            shown, error.__class__.__name__, _oneLine(error))) from None
+            shown, error.__class__.__name__,
+            hide(_oneLine(error), uri))) from None
+
+
+# Query keys whose values are secret: zodburi's ``password`` (ZEO) and
+# RelStorage's ``password``, ``passwd`` and ``dsn`` (Oracle's user/pw@db).
+_SECRET_KEY = re.compile(r'pass|pwd|secret|token|key|dsn|credential', re.I)
+
+
+def secrets(uri):
+    """Return the secrets in ``uri``: the password of its user part and
+    the values of query keys that hold passwords."""
+    found = []
+    try:
+        parts = urllib.parse.urlsplit(uri)
+        if parts.password:
+            found.append(parts.password)
+        query = parts.query
+    except ValueError:
+        query = uri.split('?', 1)[1] if '?' in uri else ''
+    for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
+        if value and _SECRET_KEY.search(key):
+            found.append(value)
+            found.append(urllib.parse.quote(value, safe=''))
+            found.append(urllib.parse.quote_plus(value, safe=''))
+    return sorted(set(found), key=len, reverse=True)
+
+
+def hide(text, uri):
+    """Return ``text`` with every secret of ``uri`` replaced by ``***``."""
+    for secret in secrets(uri):
+        text = text.replace(secret, '***')
+    return text
 
 
 def redact(uri):
-    """Return ``uri`` with its password, if any, replaced by ``***``."""
-    parts = urllib.parse.urlsplit(uri)
-    if parts.password is None:
-        return uri
-    netloc = parts.netloc.replace(':' + parts.password + '@', ':***@', 1)
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    """Return ``uri`` with its passwords replaced by ``***``."""
+    return hide(uri, uri)
+
+
+class _HideSecrets(logging.Filter):
+    """Keeps the secrets of a URI out of every logged line."""
+
+    def __init__(self, uri):
+        super().__init__()
+        self.uri = uri
+
+    def filter(self, record):
+        text = record.getMessage()
+        hidden = hide(text, self.uri)
+        if hidden != text:
+            record.msg, record.args = hidden, None
+        return True
 
 
 def _oneLine(error):
@@ -138,11 +249,7 @@ def findService(db, path):
 def loadTasks(modules, zcmlFiles):
     """Import ``modules`` and load ``zcmlFiles``, which register tasks."""
     for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception as error:
-            raise CommandError('cannot import module %r: %s: %s' % (
-                name, error.__class__.__name__, error)) from None
+        _importTasks(name)
     if zcmlFiles:
         from zope.configuration import xmlconfig
         context = None
@@ -166,22 +273,51 @@ def loadTasks(modules, zcmlFiles):
     return tasks
 
 
+class _ExitDuringImport(BaseException):
+    """A module called ``os._exit()`` while ``--import`` imported it."""
+
+
+def _importTasks(name):
+    """Import the module ``name``; a failure, or a call of ``sys.exit()``
+    or ``os._exit()`` while it is imported, is a CommandError."""
+    def refuse(status):
+        raise _ExitDuringImport(status)
+    real, os._exit = os._exit, refuse
+    try:
+        importlib.import_module(name)
+    except SystemExit as error:
+        raise CommandError('module %r called sys.exit(%r) while it was'
+                           ' imported' % (name, error.code)) from None
+    except _ExitDuringImport as error:
+        raise CommandError('module %r called os._exit(%r) while it was'
+                           ' imported' % (name, error.args[0])) from None
+    except Exception as error:
+        raise CommandError('cannot import module %r: %s: %s' % (
+            name, error.__class__.__name__, error)) from None
+    finally:
+        os._exit = real
+
+
 def worker(args):
     from z3c.taskqueue.processor import MultiProcessor
     tasks = loadTasks(args.imports, args.zcml)
     path = parsePath(args.service)
     db = openDatabase(args.uri)
+    processor = None
     try:
         unused, connection = findService(db, path)
         connection.close()
         processor = MultiProcessor(
             db, path, waitTime=args.wait, maxThreads=args.threads,
             leaseTime=args.lease, stopTimeout=args.stop_timeout,
-            spread=True)
+            spread=True, reopen=lambda: openDatabase(args.uri))
         log.info('Worker %s: %d threads on %s, service %s, tasks %s',
                  processor.name, args.threads, redact(args.uri), args.service,
                  ', '.join(tasks))
-        thread = threading.Thread(target=processor, name=processor.name)
+        # A daemon: a job that outlives the stop timeout must not keep
+        # the process alive.
+        thread = threading.Thread(target=processor, name=processor.name,
+                                  daemon=True)
         stopped = threading.Event()
 
         def stop(signum, frame):
@@ -191,18 +327,24 @@ def worker(args):
         previous = {signum: signal.signal(signum, stop)
                     for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
-            work(processor, thread, stopped, args, db, path)
+            work(processor, thread, stopped, args, path)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     finally:
-        db.close()
+        # The processor may have reopened the database.
+        (db if processor is None else processor.db).close()
 
 
-def work(processor, thread, stopped, args, db, path):
-    """Run ``processor`` in ``thread`` until ``stopped``, then drain."""
+def work(processor, thread, stopped, args, path):
+    """Run ``processor`` in ``thread`` until ``stopped``, then drain.
+
+    Running jobs get ``--stop-timeout`` seconds to finish; those that do
+    not are given back at once, for other workers, and their late results
+    are discarded.
+    """
     thread.start()
-    progress = Progress(db, path) if args.exit_when_done else None
+    progress = Progress(processor.db, path) if args.exit_when_done else None
     while not stopped.wait(0.2 if progress else 1):
         if not thread.is_alive():
             raise CommandError('the processor thread ended')
@@ -212,9 +354,11 @@ def work(processor, thread, stopped, args, db, path):
     processor.stop()
     thread.join(args.stop_timeout)
     if thread.is_alive():
-        log.warning('Worker %s: a job is still running after %s s;'
-                    ' its lease will expire', processor.name,
-                    args.stop_timeout)
+        given = processor.abandon()
+        log.warning('Worker %s: jobs still running after %s s: gave back'
+                    ' %s for other workers; exiting', processor.name,
+                    args.stop_timeout,
+                    ', '.join(map(str, given)) or 'none')
     log.info('Worker %s stopped: %d jobs completed, %d failed,'
              ' %d conflicts', processor.name, processor.processed,
              processor.failed, processor.conflicts)
@@ -311,12 +455,17 @@ def init(args):
     if isinstance(path, str) or len(path) != 1:
         raise CommandError('init creates a service under a key of the'
                            ' database root: --service NAME')
-    db = openDatabase(args.uri)
+    db = openDatabase(args.uri, create=True)
     try:
         connection = db.open()
         try:
             root = connection.root()
             if path[0] in root:
+                there = root[path[0]]
+                if not interfaces.ITaskService.providedBy(there):
+                    raise CommandError(
+                        'the root key %r holds %r, not a task service'
+                        % (path[0], there))
                 print('a service exists at %r already' % path[0])
                 return
             service = root[path[0]] = TaskService()
@@ -331,7 +480,7 @@ def init(args):
 
 
 def makeParser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog='z3c-taskqueue',
         description='Run task queue workers and manage task services.')
     parser.add_argument('--debug', action='store_true',
@@ -356,16 +505,17 @@ def makeParser():
 
     run = commands.add_parser('worker', help='run a worker until stopped')
     common(run, tasks=True)
-    run.add_argument('--threads', type=int, default=1,
+    run.add_argument('--threads', type=_option('--threads'), default=1,
                      help='worker threads (default: %(default)s)')
-    run.add_argument('--wait', type=float, default=1.0,
+    run.add_argument('--wait', type=_option('--wait'), default=1.0,
                      help='seconds an idle worker waits before it looks'
                      ' for jobs again (default: %(default)s)')
-    run.add_argument('--lease', type=float, default=60.0,
+    run.add_argument('--lease', type=_option('--lease'), default=60.0,
                      help='seconds a claim lasts before other workers may'
                      ' recover the job; renewed while the job runs'
                      ' (default: %(default)s)')
-    run.add_argument('--stop-timeout', type=float, default=30.0,
+    run.add_argument('--stop-timeout', type=_option('--stop-timeout'),
+                     default=30.0,
                      help='seconds to wait for running jobs on SIGTERM'
                      ' (default: %(default)s)')
     run.add_argument('--exit-when-done', action='store_true',
@@ -377,7 +527,7 @@ def makeParser():
     common(adding, tasks=True)
     adding.add_argument('task', help='the task name')
     adding.add_argument('input', nargs='?', help='the input, as JSON')
-    adding.add_argument('--count', type=int, default=1,
+    adding.add_argument('--count', type=_count, default=1,
                         help='how many such jobs (default: %(default)s)')
     adding.set_defaults(func=add)
 
@@ -392,22 +542,30 @@ def makeParser():
 
 
 def main(argv=None):
-    args = makeParser().parse_args(argv)
+    try:
+        args = makeParser().parse_args(argv)
+    except SystemExit as error:
+        return error.code
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format='%(asctime)s %(levelname)s %(name)s %(message)s')
-    if getattr(args, 'threads', 1) < 1:
-        return _fail('--threads must be at least 1')
+    hider = _HideSecrets(args.uri)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(hider)
     try:
         args.func(args)
     except CommandError as error:
         if args.debug:
             raise
-        return _fail(_oneLine(error))
+        return _fail(hide(_oneLine(error), args.uri))
     except Exception as error:
         if args.debug:
             raise
-        return _fail('%s: %s' % (error.__class__.__name__, _oneLine(error)))
+        return _fail(hide('%s: %s' % (error.__class__.__name__,
+                                      _oneLine(error)), args.uri))
+    finally:
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(hider)
     return 0
 
 

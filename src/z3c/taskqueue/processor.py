@@ -13,314 +13,61 @@
 ##############################################################################
 """Processors: worker threads that run a service's jobs, one job a commit."""
 import logging
-import os
-import random
-import socket
+import math
 import threading
 import time
-import traceback
 
 import transaction
-import zope.component
-import zope.event
 import zope.interface
-from transaction.interfaces import TransientError
-from ZEO.Exceptions import ClientStorageError
 from ZODB.POSException import ConflictError
+from ZODB.utils import z64
 
 from z3c.taskqueue import _wakeup
-from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue._leasekeeper import LeaseKeeper
+from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue._outcome import message
 from z3c.taskqueue._servicepath import findService
-from z3c.taskqueue.job import utcnow
-from z3c.taskqueue.retry import jitteredBackoff
-from z3c.taskqueue.retry import policyFor
+from z3c.taskqueue._worker import Worker
+from z3c.taskqueue._worker import owner  # noqa: F401 (API)
 
 
 log = logging.getLogger('z3c.taskqueue')
 
-#: Errors of the database, not of a job: a ZEO server that went away or
-#: is restarting, say.  The work is tried again once the database answers.
-UNAVAILABLE = (TransientError, ClientStorageError)
-
-# A batch of claimed jobs grows while jobs are this quick (seconds).
-QUICK_JOB = 0.05
-
-
-def owner():
-    """Name this thread of this process, as the owner of its leases."""
-    return '%s:%d:%s' % (socket.gethostname(), os.getpid(),
-                         threading.current_thread().name)
-
-
-class _Worker:
-    """One thread's loop: claim jobs, run each, record the outcome."""
-
-    def __init__(self, processor):
-        self.processor = processor
-        self.batch = 1
-        self.nextRecovery = 0
-        # Alone, a worker takes the oldest job of all; one of many starts
-        # at a queue of its own, so that workers rarely collide.
-        self.queue = random.randrange(1 << 30) if processor.spread else None
-
-    def open(self):
-        self.tm = transaction.manager.manager   # this thread's own
-        self.owner = owner()
-        self.connection = self.processor.db.open(transaction_manager=self.tm)
-
-    def __call__(self):
-        p = self.processor
-        self.open()
-        try:
-            while not p.stopping.is_set():
-                try:
-                    worked = self.step()
-                except UNAVAILABLE as error:
-                    self.tm.abort()
-                    log.warning('Processor %s: %s: %s; trying again in'
-                                ' %.1f s', p.name, error.__class__.__name__,
-                                error, p.waitTime)
-                    p.stopping.wait(p.waitTime)
-                    continue
-                except Exception:
-                    self.tm.abort()
-                    log.exception('Processor %s: unexpected error; going on'
-                                  ' after %.1f s', p.name, p.waitTime)
-                    p.stopping.wait(p.waitTime)
-                    continue
-                if not worked:
-                    p.idle(self.seen)
-        finally:
-            self.tm.abort()
-            self.connection.close()
-
-    def service(self):
-        return findService(self.connection.root(), self.processor.servicePath)
-
-    def step(self):
-        """Claim and run a batch of jobs; return False if none was due."""
-        p = self.processor
-        self.seen = _wakeup.current()
-        self.tm.begin()
-        service = self.service()
-        now = p.clock()
-        if now >= self.nextRecovery:
-            self.nextRecovery = now + p.leaseTime / 4
-            if service.recoverExpired(now):
-                self.commitQuietly()
-                self.tm.begin()
-                service = self.service()
-        if not service.hasJobsWaiting(now):
-            self.tm.abort()
-            return False
-        try:
-            lease, ids = service.claimJobs(self.owner, p.leaseTime, now,
-                                           self.batch, self.queue)
-            self.tm.commit()
-        except ConflictError:
-            # Someone else took the job: back off and pick again, from
-            # another queue, where the others are less likely to be.
-            self.tm.abort()
-            self.batch = max(1, self.batch // 2)
-            if self.queue is not None:
-                self.queue = random.randrange(1 << 30)
-            p.count('conflicts')
-            p.stopping.wait(jitteredBackoff(1, 0.01, 0.5))
-            return True
-        if not ids:
-            return False
-        self.runBatch(lease, ids)
-        return True
-
-    def runBatch(self, lease, ids):
-        p = self.processor
-        p.keeper.add(lease)
-        started = time.monotonic()
-        try:
-            for done, jobid in enumerate(ids):
-                if p.stopping.is_set():
-                    self.release(lease, ids[done:])
-                    return
-                self.run(jobid, lease)
-        finally:
-            p.keeper.remove(lease)
-        average = (time.monotonic() - started) / len(ids)
-        if average >= QUICK_JOB:
-            self.batch = 1
-        elif len(ids) == self.batch:
-            self.batch = min(self.batch * 2, p.batchSize)
-
-    def run(self, jobid, lease):
-        """Run one claimed job until its outcome is committed."""
-        p = self.processor
-        conflicts = 0
-        while True:
-            self.tm.begin()
-            service = self.service()
-            job = service._claimedJob(jobid, lease)
-            if job is None:
-                self.tm.abort()
-                return
-            task = zope.component.queryUtility(service.taskInterface,
-                                               job.task)
-            if task is None:
-                self.recordFailure(jobid, lease, 'no task is registered under'
-                                   ' the name %r' % (job.task,), retry=False)
-                return
-            job.started = started = utcnow()
-            zope.event.notify(events.JobStarted(job, service))
-            try:
-                output = task(service, jobid, job.input)
-                if not service.completeJob(jobid, lease, output, p.clock()):
-                    self.tm.abort()
-                    return
-                self.tm.commit()
-                p.count('processed')
-                return
-            except ConflictError as error:
-                self.tm.abort()
-                conflicts += 1
-                p.count('conflicts')
-                limit = policyFor(task).conflictRetries
-                if conflicts > limit:
-                    self.recordFailure(
-                        jobid, lease, 'gave up after %d conflicts: %s'
-                        % (conflicts, error), traceback.format_exc(),
-                        retry=False, started=started)
-                    return
-                time.sleep(jitteredBackoff(conflicts, 0.01, 2.0))
-            except UNAVAILABLE as error:
-                # Not the job's fault (the ZEO server went away, say): run
-                # it again once the database answers.  If we stop first,
-                # the job stays claimed until its lease expires.
-                self.tm.abort()
-                log.warning('Processor %s: job %r: %s: %s; trying again',
-                            p.name, jobid, error.__class__.__name__, error)
-                if p.stopping.wait(p.waitTime):
-                    return
-            except Exception as error:
-                formatted = traceback.format_exc()
-                self.tm.abort()
-                self.recordFailure(jobid, lease, error, formatted,
-                                   started=started)
-                return
-
-    def recordFailure(self, jobid, lease, error, formatted=None, retry=None,
-                      started=None):
-        def record(service):
-            if service.failJob(jobid, lease, error, formatted,
-                               self.processor.clock(), retry):
-                if started is not None:
-                    service.jobs[jobid].started = started
-        if self.retryOnConflict(record,
-                                'record the failure of job %r' % jobid):
-            self.processor.count('failed')
-
-    def release(self, lease, ids):
-        def release(service):
-            for jobid in ids:
-                service.releaseJob(jobid, lease, self.processor.clock())
-        self.retryOnConflict(release, 'release jobs %r' % (ids,))
-
-    def retryOnConflict(self, change, what, attempts=10):
-        """Commit ``change(service)``, retrying conflicts with backoff.
-
-        If it cannot be committed, the job stays claimed and is recovered
-        when its lease expires: it is never lost.
-        """
-        for attempt in range(attempts):
-            self.tm.begin()
-            try:
-                change(self.service())
-                self.tm.commit()
-                return True
-            except UNAVAILABLE:
-                # A conflict, or a database that does not answer now.
-                self.tm.abort()
-                time.sleep(jitteredBackoff(attempt, 0.01, 1.0))
-        log.error('Processor %s: could not %s after %d conflicts; its lease'
-                  ' will expire', self.processor.name, what, attempts)
-        return False
-
-    def commitQuietly(self):
-        try:
-            self.tm.commit()
-        except ConflictError:
-            self.tm.abort()
+#: The ranges of the processors' arguments, and of the options of the
+#: ``z3c-taskqueue worker`` command that set them: (low, high, integer).
+LIMITS = {
+    # 0 polls without a pause, as the old package's tests did.
+    'waitTime': (0, 3600, False),
+    # Renewed every sixth of it: shorter leases would mostly renew.
+    'leaseTime': (0.1, 86400, False),
+    'stopTimeout': (0, 86400, False),
+    'batchSize': (1, 1000, True),
+    'maxThreads': (1, 256, True),
+}
 
 
-class _LeaseKeeper:
-    """Renews the leases of running jobs, coarsely, in a thread of its own.
+def checkArgument(name, value):
+    """Return ``value`` if it is in the range of argument ``name``.
 
-    It writes only while jobs run longer than a third of the lease time:
-    an idle processor writes nothing.
+    Raise ``ValueError`` naming the argument, its range and the value
+    otherwise: a negative, infinite or NaN time, a count that is not a
+    positive integer.
     """
-
-    def __init__(self, processor):
-        self.processor = processor
-        self.leases = {}
-        self.lock = threading.Lock()
-        self.thread = None
-
-    def add(self, lease):
-        with self.lock:
-            self.leases[lease._p_oid] = lease.expires
-
-    def remove(self, lease):
-        with self.lock:
-            self.leases.pop(lease._p_oid, None)
-
-    def start(self):
-        self.thread = threading.Thread(
-            target=self.run, name=self.processor.name + '.leases',
-            daemon=True)
-        self.thread.start()
-
-    def run(self):
-        p = self.processor
-        tm = transaction.manager.manager
-        connection = p.db.open(transaction_manager=tm)
-        try:
-            while not p.stopping.wait(p.leaseTime / 6):
-                try:
-                    self.renewDue(connection, tm)
-                except UNAVAILABLE as error:
-                    tm.abort()
-                    log.warning('Processor %s: could not renew leases: %s',
-                                p.name, error)
-                except Exception:
-                    tm.abort()
-                    log.exception('Processor %s: could not renew leases',
-                                  p.name)
-        finally:
-            tm.abort()
-            connection.close()
-
-    def renewDue(self, connection, tm):
-        p = self.processor
-        now = p.clock()
-        with self.lock:
-            due = [oid for oid, expires in self.leases.items()
-                   if expires - now < p.leaseTime * 2 / 3]
-        if not due:
-            return
-        tm.begin()
-        service = findService(connection.root(), p.servicePath)
-        renewed = {}
-        for oid in due:
-            lease = connection.get(oid)
-            service.renewLease(lease, p.leaseTime, now)
-            renewed[oid] = lease.expires
-        try:
-            tm.commit()
-        except ConflictError:
-            tm.abort()
-            return
-        with self.lock:
-            for oid, expires in renewed.items():
-                if oid in self.leases:
-                    self.leases[oid] = expires
+    low, high, integer = LIMITS[name]
+    if integer:
+        good = (isinstance(value, int) and not isinstance(value, bool)
+                and low <= value <= high)
+        kind = 'an integer'
+    else:
+        good = (isinstance(value, (int, float))
+                and not isinstance(value, bool)
+                and math.isfinite(value) and low <= value <= high)
+        kind = 'a number of seconds'
+    if not good:
+        raise ValueError('%s must be %s from %s to %s, not %r'
+                         % (name, kind, low, high, value))
+    return value
 
 
 @zope.interface.implementer(interfaces.IProcessor)
@@ -331,24 +78,28 @@ class SimpleProcessor:
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
                  batchSize=16, stopTimeout=30.0, name=None, clock=time.time,
-                 spread=False):
+                 spread=False, reopen=None):
         self.db = db
         self.spread = spread
         self.clock = clock
         self.servicePath = servicePath
-        self.waitTime = waitTime
-        self.leaseTime = leaseTime
-        self.batchSize = batchSize
-        self.stopTimeout = stopTimeout
+        self.waitTime = checkArgument('waitTime', waitTime)
+        self.leaseTime = checkArgument('leaseTime', leaseTime)
+        self.batchSize = checkArgument('batchSize', batchSize)
+        self.stopTimeout = checkArgument('stopTimeout', stopTimeout)
+        self.reopenDatabase = reopen
+        self.generation = 0
         self.name = name or 'taskqueue.' + _pathName(servicePath)
         self.stopping = threading.Event()
-        self.keeper = _LeaseKeeper(self)
+        self.keeper = LeaseKeeper(self)
+        self.workers = []
         self.processed = 0
         self.failed = 0
         self.conflicts = 0
         self.idlePolls = 0
         self._running = False
         self._countLock = threading.Lock()
+        self._dbLock = threading.Lock()
 
     @property
     def running(self):
@@ -362,10 +113,121 @@ class SimpleProcessor:
             self.work()
         finally:
             self._running = False
+            self.stopping.set()     # the lease keeper stops too
             self.keeper.thread.join()
 
     def work(self):
-        _Worker(self)()
+        worker = Worker(self)
+        self.workers = [worker]
+        worker()
+
+    def connect(self, tm):
+        """Open a connection with the transaction manager ``tm``; return
+        the database generation it belongs to, and the connection."""
+        with self._dbLock:
+            return self.generation, self.db.open(transaction_manager=tm)
+
+    def disconnect(self, connection, tm):
+        """Abort and close ``connection``, whatever state it is in."""
+        try:
+            tm.abort()
+            connection.close()
+        except Exception as error:
+            log.debug('Processor %s: closing a connection: %s', self.name,
+                      message(error))
+
+    def resetCache(self, connection):
+        """Forget what the cache of ``connection`` holds.
+
+        After a commit failed in the storage, the cache can hold objects
+        that the storage never stored: a new object keeps the oid it was
+        given, which the storage may give again.
+        """
+        reset = getattr(connection, '_resetCache', None)
+        if reset is not None and connection.transaction_manager is not None:
+            reset()
+
+    def storageBroken(self):
+        """Tell whether the storage fails even to read (a FileStorage
+        closes itself when it fails to finish a commit)."""
+        try:
+            self.db.storage.load(z64)
+            return False
+        except UNAVAILABLE:
+            return False
+        except Exception:
+            return True
+
+    def reopen(self, generation):
+        """Replace the database of ``generation`` by a new one, with the
+        ``reopen`` function given, if it was not replaced already.
+
+        Threads open new connections once they see the new generation.
+        """
+        with self._dbLock:
+            if generation != self.generation:
+                return
+            if self.reopenDatabase is None:
+                log.critical('Processor %s: the storage is broken and this'
+                             ' processor cannot reopen it: restart the'
+                             ' process', self.name)
+                self.generation += 1    # say it once
+                return
+            log.warning('Processor %s: the storage is broken: reopening the'
+                        ' database', self.name)
+            old = self.db
+            try:
+                self.db = self.reopenDatabase()
+            except Exception as error:
+                log.error('Processor %s: could not reopen the database: %s',
+                          self.name, message(error))
+                return
+            self.generation += 1
+        try:
+            old.close()
+        except Exception as error:
+            log.debug('Processor %s: closing the broken database: %s',
+                      self.name, message(error))
+
+    def abandon(self):
+        """Give up on the jobs still running after a stop timed out.
+
+        Each worker is made sure never to write again (a late result is
+        discarded), and the jobs of their batches are recovered at once,
+        in a connection of our own: the running ones, charged an attempt,
+        and the others, not started, wait again for other workers.
+        Return the ids of the jobs recovered.
+        """
+        for worker in self.workers:
+            worker.abandon()
+        self.stopping.set()
+        if self.keeper.thread is not None:
+            self.keeper.thread.join(5)
+        held = self.keeper.held()
+        if not held:
+            return []
+        tm = transaction.TransactionManager()
+        unused, connection = self.connect(tm)
+        try:
+            for attempt in range(10):
+                try:
+                    tm.begin()
+                    service = findService(connection.root(), self.servicePath)
+                    recovered = []
+                    for oid in held:
+                        recovered += service.abandonLease(
+                            connection.get(oid), self.clock())
+                    tm.commit()
+                    return recovered
+                except ConflictError:
+                    tm.abort()
+        except Exception as error:
+            log.error('Processor %s: could not give back the running jobs:'
+                      ' %s; their leases will expire', self.name,
+                      message(error))
+        finally:
+            self.disconnect(connection, tm)
+        return []
 
     def count(self, counter):
         """Add one to ``counter``: processed, failed or conflicts."""
@@ -392,17 +254,29 @@ class MultiProcessor(SimpleProcessor):
                  **kw):
         kw.setdefault('spread', True)
         super().__init__(db, servicePath, waitTime, **kw)
-        self.threads = maxThreads
+        self.threads = checkArgument('maxThreads', maxThreads)
 
     def work(self):
-        workers = [threading.Thread(target=_Worker(self),
-                                    name='%s.%d' % (self.name, number),
-                                    daemon=True)
-                   for number in range(1, self.threads + 1)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+        self.workers = [Worker(self) for number in range(self.threads)]
+        threads = [self.startWorker(number) for number in range(self.threads)]
+        while not self.stopping.is_set():
+            for number, thread in enumerate(threads):
+                if not thread.is_alive() and not self.stopping.is_set():
+                    # Never expected: a worker survives all a job does.
+                    log.critical('Processor %s: worker thread %s ended;'
+                                 ' starting it again', self.name, thread.name)
+                    self.workers[number] = Worker(self)
+                    threads[number] = self.startWorker(number)
+            self.stopping.wait(1)
+        for thread in threads:
+            thread.join()
+
+    def startWorker(self, number):
+        thread = threading.Thread(target=self.workers[number],
+                                  name='%s.%d' % (self.name, number + 1),
+                                  daemon=True)
+        thread.start()
+        return thread
 
 
 def _pathName(servicePath):
@@ -418,10 +292,13 @@ _threadsLock = threading.Lock()
 
 def start(processor):
     """Run ``processor`` in a daemon thread named after it, unless a
-    processor of that name runs already."""
+    processor of that name runs already (or is still stopping)."""
     with _threadsLock:
         running = _threads.get(processor.name)
         if running is not None and running[0].is_alive():
+            if running[1].stopping.is_set():
+                log.warning('Processor %s is still finishing a job: not'
+                            ' starting another', processor.name)
             return False
         thread = threading.Thread(target=processor, name=processor.name,
                                   daemon=True)
@@ -435,10 +312,12 @@ def stop(name, timeout=None):
     """Stop the processor running in thread ``name`` and wait for it.
 
     Return True if it stopped (or none was running) within ``timeout``
-    seconds, by default the processor's ``stopTimeout``.
+    seconds, by default the processor's ``stopTimeout``.  If it did not,
+    it finishes its job in the background, and no other processor of
+    that name starts until it has.
     """
     with _threadsLock:
-        running = _threads.pop(name, None)
+        running = _threads.get(name)
     if running is None:
         return True
     thread, processor = running
@@ -447,6 +326,9 @@ def stop(name, timeout=None):
     if thread.is_alive():
         log.warning('Processor %s is still finishing a job', name)
         return False
+    with _threadsLock:
+        if _threads.get(name) is running:
+            del _threads[name]
     log.info('Stopped processor %s', name)
     return True
 

@@ -99,6 +99,7 @@ class CommandTests(unittest.TestCase):
              '--service', 'tasks'], 'cannot open the storage')
 
     def test_missing_service(self):
+        self.run_command('init', self.uri, '--service', 'tasks')
         self.assertFails(['status', self.uri, '--service', 'nosuch'],
                          "no task service at ['nosuch']")
 
@@ -133,6 +134,7 @@ class CommandTests(unittest.TestCase):
                          'init creates a service under a key')
 
     def test_unknown_database_keyword_is_not_an_unknown_scheme(self):
+        self.run_command('init', self.uri, '--service', 'tasks')
         self.assertFails(['status', self.uri + '?bogus=1', '--service', 't'],
                          "bad storage URI")
 

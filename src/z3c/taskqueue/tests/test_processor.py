@@ -263,11 +263,13 @@ class LeaseTests(ProcessorTestBase):
 
     def test_a_worker_that_lost_its_lease_discards_its_result(self):
         from z3c.taskqueue.processor import SimpleProcessor
-        from z3c.taskqueue.processor import _Worker
+        from z3c.taskqueue._worker import Worker
         self.provideTask()
         jobid = self.service.add('count')
         self.tm.commit()
-        worker = _Worker(SimpleProcessor(self.db, ['tasks']))
+        worker = Worker(SimpleProcessor(self.db, ['tasks']))
+        worker.lock.acquire()
+        self.addCleanup(worker.lock.release)
         worker.open()
         self.addCleanup(worker.connection.close)
         worker.tm.begin()
@@ -289,13 +291,15 @@ class LeaseTests(ProcessorTestBase):
 
     def test_stopping_releases_claimed_jobs_that_did_not_start(self):
         from z3c.taskqueue.processor import SimpleProcessor
-        from z3c.taskqueue.processor import _Worker
+        from z3c.taskqueue._worker import Worker
         from z3c.taskqueue.tests._support import assertConsistent
         self.provideTask()
         ids = [self.service.add('count') for n in range(3)]
         self.tm.commit()
         processor = SimpleProcessor(self.db, ['tasks'])
-        worker = _Worker(processor)
+        worker = Worker(processor)
+        worker.lock.acquire()
+        self.addCleanup(worker.lock.release)
         worker.open()
         self.addCleanup(worker.connection.close)
         worker.tm.begin()

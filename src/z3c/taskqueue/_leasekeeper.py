@@ -1,0 +1,106 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The lease keeper: renews the leases of a processor's running jobs."""
+import logging
+import threading
+
+import transaction
+from ZODB.POSException import ConflictError
+
+from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue._outcome import Trouble
+from z3c.taskqueue._servicepath import findService
+
+
+log = logging.getLogger('z3c.taskqueue')
+
+
+class LeaseKeeper:
+    """Renews the leases of running jobs, coarsely, in a thread of its own.
+
+    It writes only while jobs run longer than a third of the lease time:
+    an idle processor writes nothing.
+    """
+
+    def __init__(self, processor):
+        self.processor = processor
+        self.leases = {}
+        self.lock = threading.Lock()
+        self.thread = None
+        self.trouble = Trouble(log, 'Processor %s' % processor.name)
+
+    def add(self, lease):
+        with self.lock:
+            self.leases[lease._p_oid] = lease.expires
+
+    def remove(self, lease):
+        with self.lock:
+            self.leases.pop(lease._p_oid, None)
+
+    def held(self):
+        """Return the oids of the leases of the batches being run."""
+        with self.lock:
+            return list(self.leases)
+
+    def start(self):
+        self.thread = threading.Thread(
+            target=self.run, name=self.processor.name + '.leases',
+            daemon=True)
+        self.thread.start()
+
+    def run(self):
+        p = self.processor
+        tm = transaction.TransactionManager()
+        generation, connection = p.connect(tm)
+        try:
+            while not p.stopping.wait(p.leaseTime / 6):
+                if generation != p.generation:
+                    p.disconnect(connection, tm)
+                    generation, connection = p.connect(tm)
+                try:
+                    self.renewDue(connection, tm)
+                    self.trouble.over()
+                except Exception as error:
+                    tm.abort()
+                    if not isinstance(error, UNAVAILABLE):
+                        # The cache may hold what a failed commit left.
+                        p.resetCache(connection)
+                    self.trouble.report('renew leases', error)
+        finally:
+            p.disconnect(connection, tm)
+
+    def renewDue(self, connection, tm):
+        p = self.processor
+        now = p.clock()
+        with self.lock:
+            due = [oid for oid, expires in self.leases.items()
+                   if expires - now < p.leaseTime * 2 / 3]
+        if not due:
+            return
+        tm.begin()
+        service = findService(connection.root(), p.servicePath)
+        renewed = {}
+        for oid in due:
+            lease = connection.get(oid)
+            service.renewLease(lease, p.leaseTime, now)
+            renewed[oid] = lease.expires
+        try:
+            tm.commit()
+        except ConflictError:
+            tm.abort()
+            return
+        with self.lock:
+            for oid, expires in renewed.items():
+                if oid in self.leases:
+                    self.leases[oid] = expires
