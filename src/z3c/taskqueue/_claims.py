@@ -116,9 +116,10 @@ class ClaimsMixin:
             if lease._p_jar is not None:
                 # A renewal committed meanwhile makes this a conflict.
                 lease._p_jar.readCurrent(lease)
+            expired = time.strftime('%Y-%m-%d %H:%M:%S UTC',
+                                    time.gmtime(lease.expires))
             reason = ('the worker %s was lost: its lease expired at %s'
-                      % (lease.owner, time.strftime(
-                          '%Y-%m-%d %H:%M:%S UTC', time.gmtime(lease.expires))))
+                      % (lease.owner, expired))
             recovered += self._recoverLease(lease, jobs, now, reason)
         return recovered
 

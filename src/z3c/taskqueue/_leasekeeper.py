@@ -19,7 +19,6 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue._outcome import UNAVAILABLE
-from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._servicepath import findService
 
 
@@ -38,7 +37,7 @@ class LeaseKeeper:
         self.leases = {}
         self.lock = threading.Lock()
         self.thread = None
-        self.trouble = Trouble(log, 'Processor %s' % processor.name)
+        self.trouble = processor.trouble
 
     def add(self, lease):
         with self.lock:
@@ -69,8 +68,9 @@ class LeaseKeeper:
                     p.disconnect(connection, tm)
                     generation, connection = p.connect(tm)
                 try:
+                    # Only the workers' commits say that the storage works
+                    # again: a renewal is small, and may fit a full disk.
                     self.renewDue(connection, tm)
-                    self.trouble.over()
                 except Exception as error:
                     tm.abort()
                     if not isinstance(error, UNAVAILABLE):

@@ -29,7 +29,7 @@ import threading
 
 from transaction.interfaces import DoomedTransaction
 from transaction.interfaces import TransientError
-from ZEO.Exceptions import ClientStorageError
+from ZEO.Exceptions import ServerException
 from ZODB.POSException import InvalidObjectReference
 
 from z3c.taskqueue import interfaces
@@ -37,8 +37,10 @@ from z3c.taskqueue import payload
 
 
 #: Errors of the database, not of a job: a ZEO server that went away or
-#: is restarting, say.  The work is tried again once the database answers.
-UNAVAILABLE = (TransientError, ClientStorageError)
+#: is restarting (``ClientDisconnected``), say.  The work is tried again
+#: once the database answers.  (Other errors a ZEO server reports, such as
+#: a full disk, are the storage's: see ``isDataFault()``.)
+UNAVAILABLE = (TransientError,)
 
 #: Errors of a commit that come from what was written, not from the
 #: storage: pickling errors, a reference to another database, a doomed
@@ -72,6 +74,11 @@ def message(error):
     and message.  Never raises, even for an exception whose ``__str__``
     does.
     """
+    if _isServerException(error):
+        # ZEO's report of an error it could not send as itself.
+        name, args = error.args
+        return '%s on the ZEO server: %s' % (
+            name.rsplit('.', 1)[-1], ' '.join(map(str, args)))
     try:
         text = str(error)
     except Exception:
@@ -80,6 +87,12 @@ def message(error):
         return text
     name = error.__class__.__name__
     return '%s: %s' % (name, text) if text else name
+
+
+def _isServerException(error):
+    return (isinstance(error, ServerException) and len(error.args) == 2
+            and isinstance(error.args[0], str)
+            and isinstance(error.args[1], tuple))
 
 
 def runnableInput(job):
@@ -124,7 +137,7 @@ class Trouble:
     def report(self, what, error):
         """Log ``error`` met while doing ``what`` unless it was the last
         one logged; return the seconds to wait before trying again."""
-        key = (what, error.__class__, message(error))
+        key = (error.__class__, message(error))
         with self.lock:
             self.count += 1
             count = self.count
@@ -144,12 +157,13 @@ class Trouble:
         return self.seen is not None
 
     def over(self):
-        """Log that the work goes on again, if it had stopped."""
+        """Log that the work goes on again, if it had stopped: call it
+        when a job's outcome was committed."""
         with self.lock:
             if self.seen is None:
                 return
-            count, what = self.count, self.seen[0]
+            count, error = self.count, self.seen[1]
             self.seen = None
             self.count = 0
-        self.log.warning('%s: could %s again, after %d failures', self.name,
-                         what, count)
+        self.log.warning('%s: works again, after %d failures (%s)',
+                         self.name, count, error)

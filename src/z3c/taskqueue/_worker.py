@@ -33,6 +33,7 @@ import traceback
 import transaction
 import zope.component
 import zope.event
+from ZEO.Exceptions import ServerException
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import _outcome
@@ -40,7 +41,6 @@ from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._outcome import UNAVAILABLE
-from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.retry import jitteredBackoff
@@ -59,6 +59,10 @@ QUICK_JOB = 0.05
 STORAGE_RETRIES = 3
 
 _NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+#: The longest wait for a database that does not answer: a ZEO server
+#: that comes back is used within this many seconds.
+UNAVAILABLE_WAIT = 5.0
 
 
 def owner():
@@ -89,7 +93,7 @@ class Worker:
         self.queue = random.randrange(1 << 30) if processor.spread else None
         self.lock = threading.Lock()
         self.abandoned = False
-        self.trouble = Trouble(log, 'Processor %s' % processor.name)
+        self.trouble = processor.trouble
         self.seen = None
         self.connection = None
 
@@ -159,11 +163,13 @@ class Worker:
             self.tm.abort()
             if _outcome.isStopRequest(error):
                 raise
-            if not isinstance(error, UNAVAILABLE):
+            wait = self.trouble.report('process jobs', error)
+            if isinstance(error, UNAVAILABLE):
+                wait = min(wait, UNAVAILABLE_WAIT)
+            else:
                 p.resetCache(self.connection)
-            self.backOff(self.trouble.report('process jobs', error))
+            self.backOff(wait)
             return None
-        self.trouble.over()
         return worked
 
     def backOff(self, seconds):
@@ -367,10 +373,8 @@ class Worker:
         # Not the job's fault (the ZEO server went away, say): run it
         # again once the database answers.
         self.tm.abort()
-        p = self.processor
-        log.warning('Processor %s: job %r: %s; trying again', p.name, jobid,
-                    _outcome.message(error))
-        self.backOff(p.waitTime or 0.1)
+        self.backOff(min(self.trouble.report('run job %r' % jobid, error),
+                         UNAVAILABLE_WAIT))
 
     def probe(self, lease):
         """Commit a renewal of ``lease``, which tells whether the storage
@@ -439,6 +443,7 @@ class Worker:
             try:
                 change(self.service())
                 self.tm.commit()
+                self.trouble.over()
                 return True
             except (ConflictError,) + UNAVAILABLE as error:
                 self.tm.abort()
@@ -465,7 +470,16 @@ _LOST = object()
 
 
 def _noSpace(error):
-    return isinstance(error, OSError) and error.errno in _NO_SPACE
+    """Tell whether ``error`` says that the disk is full, here or on a ZEO
+    server."""
+    if isinstance(error, OSError):
+        return error.errno in _NO_SPACE
+    if isinstance(error, ServerException) and len(error.args) == 2:
+        name, args = error.args
+        return (name in ('builtins.OSError', 'exceptions.OSError')
+                and isinstance(args, tuple) and args[:1] and
+                args[0] in _NO_SPACE)
+    return False
 
 
 def _formatException():

@@ -170,35 +170,46 @@ def openDatabase(uri, create=False):
             hide(_oneLine(error), uri))) from None
 
 
-# Query keys whose values are secret: zodburi's ``password`` (ZEO) and
-# RelStorage's ``password``, ``passwd`` and ``dsn`` (Oracle's user/pw@db).
-_SECRET_KEY = re.compile(r'pass|pwd|secret|token|key|dsn|credential', re.I)
+# The secrets a storage URI can hold: the password of its user part, and
+# the values of keys that hold passwords (zodburi's ``password`` for ZEO,
+# RelStorage's ``password``, ``passwd`` and ``dsn``), wherever they are in
+# the URI: ``demo:`` and ``zconfig:`` URIs nest others.
+_SECRETS = (
+    re.compile(r'//[^/@:?#]*:([^@/?#]+)@'),
+    re.compile(r'[?&;]\w*(?:pass|pwd|secret|token|key|dsn|credential)\w*'
+               r'=([^&;#)\s]+)', re.I),
+)
 
 
 def secrets(uri):
-    """Return the secrets in ``uri``: the password of its user part and
-    the values of query keys that hold passwords."""
-    found = []
-    try:
-        parts = urllib.parse.urlsplit(uri)
-        if parts.password:
-            found.append(parts.password)
-        query = parts.query
-    except ValueError:
-        query = uri.split('?', 1)[1] if '?' in uri else ''
-    for key, value in urllib.parse.parse_qsl(query, keep_blank_values=True):
-        if value and _SECRET_KEY.search(key):
-            found.append(value)
-            found.append(urllib.parse.quote(value, safe=''))
-            found.append(urllib.parse.quote_plus(value, safe=''))
-    return sorted(set(found), key=len, reverse=True)
+    """Return the secrets in ``uri``, as written and unquoted."""
+    found = set()
+    for pattern in _SECRETS:
+        for value in pattern.findall(uri):
+            found.add(value)
+            found.add(urllib.parse.unquote_plus(value))
+    return sorted(found, key=len, reverse=True)
 
 
 def hide(text, uri):
-    """Return ``text`` with every secret of ``uri`` replaced by ``***``."""
+    """Return ``text`` with the secrets of ``uri`` replaced by ``***``.
+
+    Secrets are masked where they stand in a URI in ``text``, and, if
+    four characters or longer, wherever else ``text`` holds them.
+    """
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda match: _mask(match, 1), text)
     for secret in secrets(uri):
-        text = text.replace(secret, '***')
+        if len(secret) >= 4:
+            text = text.replace(secret, '***')
     return text
+
+
+def _mask(match, group):
+    start, end = match.span(group)
+    whole = match.group(0)
+    offset = match.start(0)
+    return whole[:start - offset] + '***' + whole[end - offset:]
 
 
 def redact(uri):

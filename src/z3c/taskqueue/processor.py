@@ -26,6 +26,7 @@ from z3c.taskqueue import _wakeup
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._leasekeeper import LeaseKeeper
 from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue._worker import Worker
@@ -91,6 +92,8 @@ class SimpleProcessor:
         self.generation = 0
         self.name = name or 'taskqueue.' + _pathName(servicePath)
         self.stopping = threading.Event()
+        # Shared by the threads: what keeps failing is said once.
+        self.trouble = Trouble(log, 'Processor %s' % self.name)
         self.keeper = LeaseKeeper(self)
         self.workers = []
         self.processed = 0

@@ -13,8 +13,8 @@
 ##############################################################################
 """Helpers for tests: tasks that record their effects, servers, workers.
 
-Importing this module registers the tasks ``record``, ``sleep`` and
-``noop``, so that worker processes can run them with
+Importing this module registers the tasks ``record``, ``noop``, ``exit``
+and ``pause``, so that worker processes can run them with
 ``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
 """
 import os
@@ -83,9 +83,35 @@ class NoopTask:
             time.sleep(input)
 
 
+@zope.interface.implementer(interfaces.ITask)
+class ExitTask:
+    """Calls ``sys.exit(input)``, as a library such as argparse may."""
+
+    inputSchema = outputSchema = retryPolicy = None
+
+    def __call__(self, service, jobid, input):
+        sys.exit(input)
+
+
+@zope.interface.implementer(interfaces.ITask)
+class PauseTask(RecordTask):
+    """Waits while the file named by ``input`` exists, then records its
+    run like ``record``: a job that runs until a test lets it end.  It
+    creates the file ``input + '.started'`` when it starts."""
+
+    def __call__(self, service, jobid, input):
+        open(input + '.started', 'w').close()
+        deadline = time.time() + 300
+        while os.path.exists(input) and time.time() < deadline:
+            time.sleep(0.02)
+        return super().__call__(service, jobid, None)
+
+
 def registerTasks():
     zope.component.provideUtility(RecordTask(), name='record')
     zope.component.provideUtility(NoopTask(), name='noop')
+    zope.component.provideUtility(ExitTask(), name='exit')
+    zope.component.provideUtility(PauseTask(), name='pause')
 
 
 registerTasks()

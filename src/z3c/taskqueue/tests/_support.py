@@ -199,3 +199,41 @@ def assertConsistent(test, service, processing_allowed=False):
     problems = indexProblems(service, processing_allowed)
     if problems:
         test.fail('inconsistent indexes:\n' + '\n'.join(problems))
+
+
+def mountSmallDisk(test, size='2m'):
+    """Mount a tmpfs of ``size`` for ``test``; return its path.
+
+    A full disk is a real fault only a real file system makes: writes
+    fail with ENOSPC, as on a full production disk.  Mounting needs root
+    (or CAP_SYS_ADMIN); without it the test is skipped, saying so.
+    """
+    import subprocess
+    import unittest
+    directory = tempfile.mkdtemp(prefix='z3c.taskqueue-disk-')
+    test.addCleanup(shutil.rmtree, directory, True)
+    result = subprocess.run(
+        ['mount', '-t', 'tmpfs', '-o', 'size=%s' % size, 'tmpfs', directory],
+        capture_output=True, text=True)
+    if result.returncode:
+        raise unittest.SkipTest(
+            'cannot mount a small tmpfs to fill (needs root): %s'
+            % (result.stderr.strip() or result.returncode))
+    test.addCleanup(subprocess.run, ['umount', '-l', directory])
+    return directory
+
+
+def fillDisk(directory):
+    """Fill the file system of ``directory`` with a file; return its path.
+
+    Removing the file frees the space again.
+    """
+    path = os.path.join(directory, 'filler')
+    with open(path, 'ab', buffering=0) as f:
+        for chunk in (65536, 512, 1):
+            try:
+                while True:
+                    f.write(b'\0' * chunk)
+            except OSError:
+                pass
+    return path

@@ -40,9 +40,10 @@ class ProcessLayer:
         pass
 
 
-class WorkerProcessTests:
+class WorkerProcessFixture:
     """Mixed into a TestCase whose ``openDatabase()`` returns a fresh
-    ``DB`` and whose ``uri`` names it for the workers."""
+    ``DB`` and whose ``uri`` names it for the workers: a service, and
+    worker processes that are stopped after the test."""
 
     layer = ProcessLayer
 
@@ -73,13 +74,20 @@ class WorkerProcessTests:
 
     def startWorker(self, **kw):
         from z3c.taskqueue import testing
-        log = open(os.path.join(self.directory, 'worker-%d.log'
-                                % len(self.workers)), 'w')
+        path = os.path.join(self.directory, 'worker-%d.log'
+                            % len(self.workers))
+        log = open(path, 'w')
         self.addCleanup(log.close)
         kw.setdefault('threads', 2)
-        worker = testing.startWorker(self.uri, log=log, **kw)
+        kw.setdefault('uri', self.uri)
+        worker = testing.startWorker(log=log, **kw)
+        worker.logPath = path
         self.workers.append(worker)
         return worker
+
+    def logOf(self, worker):
+        with open(worker.logPath) as f:
+            return f.read()
 
     def stopWorkers(self):
         for worker in self.workers:
@@ -148,6 +156,10 @@ class WorkerProcessTests:
         for (jobid, instant), n in effects.items():
             runs[jobid] = runs.get(jobid, 0) + n
         self.assertEqual(runs, dict.fromkeys(ids, 1))
+
+
+class WorkerProcessTests(WorkerProcessFixture):
+    """The tests of worker processes that every storage engine passes."""
 
     def test_three_workers_run_each_job_exactly_once(self):
         ids = self.addJobs(JOBS)
