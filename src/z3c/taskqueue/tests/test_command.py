@@ -148,6 +148,83 @@ class CommandTests(unittest.TestCase):
             'status', 'nosuch://bob:s3cret@host/db', '--service', 'tasks')
         self.assertNotIn('s3cret', err)
 
+    # Robustness (issue #8, items 6, 12 and 13)
+
+    def test_numeric_options_are_checked(self):
+        self.run_command('init', self.uri, '--service', 'tasks')
+        for option, value in [('--lease', '0'), ('--lease', '-5'),
+                              ('--lease', 'inf'), ('--lease', 'nan'),
+                              ('--wait', '0'), ('--wait', '-1'),
+                              ('--wait', 'nan'), ('--wait', 'inf'),
+                              ('--stop-timeout', 'nan'),
+                              ('--stop-timeout', '-1'),
+                              ('--threads', '0'), ('--threads', 'two')]:
+            self.assertFails(
+                ['worker', self.uri, '--service', 'tasks', '--import',
+                 'z3c.taskqueue.testing', option, value],
+                'argument %s: must be' % option)
+
+    def test_add_count_is_checked(self):
+        self.run_command('init', self.uri, '--service', 'tasks')
+        for count in ('0', '-5', 'many'):
+            self.assertFails(
+                ['add', self.uri, '--service', 'tasks', '--import',
+                 'z3c.taskqueue.testing', 'noop', '--count', count],
+                'argument --count: must be an integer from 1')
+
+    def test_a_module_that_exits_while_imported(self):
+        import sys
+        self.addCleanup(sys.path.remove, self.directory)
+        sys.path.insert(0, self.directory)
+        for name, body, message in [
+                ('exits_softly', 'import sys\nsys.exit(3)\n',
+                 "module 'exits_softly' called sys.exit(3)"),
+                ('exits_hard', 'import os\nos._exit(0)\n',
+                 "module 'exits_hard' called os._exit(0)")]:
+            with open(os.path.join(self.directory, name + '.py'), 'w') as f:
+                f.write(body)
+            self.addCleanup(sys.modules.pop, name, None)
+            self.assertFails(['worker', self.uri, '--service', 'tasks',
+                              '--import', name], message)
+
+    def test_init_on_a_key_that_holds_something_else(self):
+        import transaction
+        import ZODB
+        import ZODB.FileStorage
+        db = ZODB.DB(ZODB.FileStorage.FileStorage(self.uri[7:]))
+        connection = db.open()
+        connection.root()['tasks'] = {'not': 'a service'}
+        transaction.commit()
+        connection.close()
+        db.close()
+        self.assertFails(['init', self.uri, '--service', 'tasks'],
+                         "the root key 'tasks' holds {'not': 'a service'},"
+                         " not a task service")
+
+    def test_a_mistyped_path_creates_no_database(self):
+        missing = 'file://' + os.path.join(self.directory, 'Dtaa.fs')
+        for argv in (['status', missing, '--service', 'tasks'],
+                     ['worker', missing, '--service', 'tasks', '--import',
+                      'z3c.taskqueue.testing'],
+                     ['add', missing, '--service', 'tasks', '--import',
+                      'z3c.taskqueue.testing', 'noop']):
+            self.assertFails(argv, 'there is no database at')
+        self.assertEqual(os.listdir(self.directory), [])
+
+    def test_passwords_in_the_query_are_not_shown(self):
+        from z3c.taskqueue.command import redact
+        from z3c.taskqueue.testing import freePort
+        self.assertEqual(redact('zeo://127.0.0.1:1?password=s3cret&x=1'),
+                         'zeo://127.0.0.1:1?password=***&x=1')
+        self.assertEqual(redact('oracle://?user=u&dsn=u/s3cret@db'),
+                         'oracle://?user=u&dsn=***')
+        status, out, err = self.run_command(
+            'status', 'zeo://127.0.0.1:%d?password=s3cret&wait_timeout=1'
+            % freePort(), '--service', 'tasks')
+        self.assertEqual(status, 2)
+        self.assertIn('password=***', err)
+        self.assertNotIn('s3cret', err)
+
     def test_python_command_runs_a_module_with_this_path(self):
         # What workers are started with where no z3c-taskqueue script
         # lies next to the interpreter, as under buildout.
