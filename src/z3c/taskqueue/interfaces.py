@@ -557,7 +557,9 @@ class IProcessingService(ITaskService):
         It stops claiming, lets running jobs finish (waiting at most
         ``timeout`` seconds, by default the processor's ``stopTimeout``),
         releases the jobs it claimed but did not start, and closes its
-        connections.  Return True if it stopped within the time.
+        connections.  Return True if it stopped within the time.  If it
+        did not, it finishes its job in the background, and
+        ``startProcessing()`` starts no second processor until it has.
         """
 
     def isProcessing():
@@ -569,9 +571,14 @@ class IProcessingService(ITaskService):
 
         ``queue`` is passed on to ``claimNextJob()``.
 
-        Each becomes ``processing``, its ``attempts`` go up by one, and all
-        share one new lease that expires ``leaseTime`` seconds after
-        ``now``.  Return ``(lease, ids)``; ``(None, [])`` if no job is due.
+        Each becomes ``processing`` and all share one new lease that
+        expires ``leaseTime`` seconds after ``now`` and lists them
+        (``ILease.jobs``) in the order they are to run.  A claim charges
+        no attempt.  Return ``(lease, ids)``; ``(None, [])`` if no job is
+        due.
+
+        .. versionchanged:: 1.0
+           A claim no longer charges an attempt; the run does.
         """
 
     def completeJob(jobid, lease, output, now=None):
@@ -579,26 +586,28 @@ class IProcessingService(ITaskService):
 
         Return False and change nothing if the job is no longer claimed
         with ``lease``: the lease expired and the job was taken over, so
-        the caller must discard the run.  Otherwise the job becomes
-        ``completed`` (a cron job is scheduled again) and True is returned.
+        the caller must discard the run.  Otherwise the job is charged the
+        attempt, becomes ``completed`` (a cron job is scheduled again) and
+        True is returned.
         """
 
     def failJob(jobid, lease, error, traceback=None, now=None, retry=None):
         """Record that a run of job ``jobid`` failed with ``error``.
 
-        ``error`` is an exception or a message.  If ``retry`` is true, or
-        if it is None and the task's retry policy says so, the job waits
-        for another attempt after a jittered backoff; otherwise it becomes
-        ``error`` (a cron job is scheduled again).  Return False and change
-        nothing if the job is no longer claimed with ``lease``.
+        ``error`` is an exception or a message.  The job is charged the
+        attempt.  If ``retry`` is true, or if it is None and the task's
+        retry policy says so, the job waits for another attempt after a
+        jittered backoff; otherwise it becomes ``error`` (a cron job is
+        scheduled again).  The failure is logged at WARNING (retried) or
+        ERROR.  Return False and change nothing if the job is no longer
+        claimed with ``lease``.
         """
 
     def releaseJob(jobid, lease, now=None):
         """Give back a claimed job that was not started.
 
-        It waits again as before, and the claim is not counted as an
-        attempt.  Return False if the job is no longer claimed with
-        ``lease``.
+        It waits again as before, charged nothing.  Return False if the
+        job is no longer claimed with ``lease``.
         """
 
     def renewLease(lease, leaseTime, now=None):
@@ -607,9 +616,24 @@ class IProcessingService(ITaskService):
     def recoverExpired(now=None):
         """Recover the jobs whose lease expired before ``now``.
 
-        Each goes back to wait for another attempt, or to ``error`` (a cron
-        job to its next time) once its task's ``maxAttempts`` are used up,
-        with the reason recorded.  Return the recovered jobs' ids.
+        Of the jobs of one lease, the first still claimed in the lease's
+        order is the one its worker was running (or about to start): it is
+        charged an attempt and goes back to wait for another one, or to
+        ``error`` (a cron job to its next time) once its task's
+        ``maxAttempts`` are used up, with the reason recorded.  The others
+        had not started: they wait again as they were.  Return the
+        recovered jobs' ids.
+        """
+
+    def abandonLease(lease, now=None):
+        """Recover the jobs of ``lease`` at once, as if it had expired.
+
+        For a worker that stops while a job still runs (its stop timed
+        out): the running job is charged, with a reason saying that its
+        worker stopped, and the jobs it had not started wait again.
+        Return their ids.
+
+        .. versionadded:: 1.0
         """
 
 
@@ -621,6 +645,16 @@ class IProcessor(zope.interface.Interface):
     is a list of keys from the database root, or ``'site@name'`` for the
     task service utility ``name`` of the site stored under ``site`` in
     the root folder.
+
+    The arguments of ``SimpleProcessor`` and ``MultiProcessor``:
+    ``waitTime`` (seconds an idle worker waits, 0 to 3600), ``leaseTime``
+    (0.1 to 86400), ``batchSize`` (1 to 1000), ``stopTimeout`` (0 to
+    86400), ``maxThreads`` (``MultiProcessor``, 1 to 256), and ``reopen``,
+    a function that opens the database anew, called when the storage
+    broke (a FileStorage that closed itself).  A value out of range is a
+    ``ValueError`` naming the argument.
+
+    Nothing a job does stops a processor: see ``docs/reliability.rst``.
     """
 
     running = zope.schema.Bool(
@@ -633,6 +667,17 @@ class IProcessor(zope.interface.Interface):
 
     def stop():
         """Ask the processor to stop; ``__call__`` returns once it has."""
+
+    def abandon():
+        """Give up on the jobs still running after a stop timed out.
+
+        The processor's threads never write to the database again (a late
+        result is discarded), and the jobs they hold are recovered at once
+        (``IProcessingService.abandonLease``), for other workers.  Return
+        the ids of those jobs.
+
+        .. versionadded:: 1.0
+        """
 
 
 class TaskError(Exception):
