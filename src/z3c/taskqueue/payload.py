@@ -63,10 +63,30 @@ def unwrap(payload, what, job):
         return payload.value
     except StateLoadError as error:
         cause = error.__cause__ or error
+        culprit = _culprit(cause)
         raise PayloadError(
-            'the %s of job %r cannot be loaded: %s: %s' % (
-                what, job.id, cause.__class__.__name__, _text(cause))
+            'the %s of job %r cannot be loaded: %s: %s%s' % (
+                what, job.id, cause.__class__.__name__, _text(cause),
+                ' (in %s)' % culprit if culprit else '')
         ) from cause
+
+
+def _culprit(error):
+    """Name what raised ``error`` while unpickling: the class of the
+    object whose ``__setstate__`` (say) failed, or else the function."""
+    tb = error.__traceback__
+    if tb is None:
+        return None
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    frame = tb.tb_frame
+    obj = frame.f_locals.get('self')
+    if obj is not None:
+        cls = obj.__class__
+        return '%s.%s' % (cls.__module__, cls.__qualname__)
+    code = frame.f_code
+    return '%s.%s' % (frame.f_globals.get('__name__', '?'),
+                      getattr(code, 'co_qualname', code.co_name))
 
 
 def missingClass(value, budget=1000):

@@ -200,7 +200,8 @@ class UnloadablePayloadTests(FaultTestBase):
             self.service.jobs[first].input
         self.assertEqual(
             str(raised.exception), 'the input of job %r cannot be loaded:'
-            ' ValueError: Fragile no longer loads' % first)
+            ' ValueError: Fragile no longer loads (in'
+            ' z3c.taskqueue.tests._fragile.Fragile)' % first)
         self.service.cancel(first)
         self.assertEqual(self.service.getStatus(first), 'cancelled')
         self.tm.commit()
@@ -219,7 +220,7 @@ class UnloadablePayloadTests(FaultTestBase):
         self.assertEqual(
             self.service.getError(fragile), 'PayloadError: the input of job'
             ' %r cannot be loaded: ValueError: Fragile no longer loads'
-            % fragile)
+            ' (in z3c.taskqueue.tests._fragile.Fragile)' % fragile)
         self.assertEqual(task.calls, 0)
         self.assertTrue(self.service.processNext())
         self.assertEqual(self.service.getResult(after), 'after')
