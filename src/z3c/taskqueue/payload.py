@@ -146,9 +146,15 @@ def _sameMultiDatabase(jar, other):
         return False
 
 
+#: Values that always pickle: checked without a pickler.
+_ATOMIC = frozenset([type(None), bool, int, float, complex, str, bytes])
+
+
 def checkStorable(value, jar, what):
     """Raise ``TypeError`` naming ``what`` if ``value`` cannot be stored
     through the connection ``jar`` (None: any database)."""
+    if type(value) in _ATOMIC:
+        return
     try:
         _DatabasePickler(io.BytesIO(), jar).dump(value)
     except Exception as error:
