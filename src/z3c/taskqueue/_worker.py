@@ -11,114 +11,30 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The worker loop: one thread that claims jobs, runs each, records it.
+"""The worker loop: one thread that claims a batch of jobs and runs it.
 
-Nothing a job does stops the loop.  Whatever a task raises (``SystemExit``
-included) is the job's failure; a conflict is retried; an unavailable
-database or a storage that cannot commit (a full disk) is waited out,
-without charging the job, and logged once per distinct error.  Only a
-stop, or a ``KeyboardInterrupt`` or ``SystemExit`` in the main thread
-(a signal), ends it.
+Nothing stops the loop but a stop: an error of the database or of the
+service path is logged once and waited out, longer and longer.
 """
-import contextlib
-import errno
 import logging
-import os
 import random
-import socket
-import threading
-import time
-import traceback
 
-import transaction
-import zope.component
-import zope.event
-from ZEO.Exceptions import ServerException
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import _wakeup
-from z3c.taskqueue import events
-from z3c.taskqueue import interfaces
 from z3c.taskqueue._outcome import UNAVAILABLE
-from z3c.taskqueue._servicepath import findService
-from z3c.taskqueue.job import utcnow
+from z3c.taskqueue._runner import UNAVAILABLE_WAIT
+from z3c.taskqueue._runner import Abandoned
+from z3c.taskqueue._runner import Runner
 from z3c.taskqueue.retry import jitteredBackoff
-from z3c.taskqueue.retry import policyFor
 
 
 log = logging.getLogger('z3c.taskqueue')
 
-# A batch of claimed jobs grows while jobs are this quick (seconds).
-QUICK_JOB = 0.05
 
-#: How often a job's commit may fail for the storage, while the storage
-#: commits other changes, before the job is failed: a job whose changes
-#: this storage refuses (and no other's) would hold its worker forever.
-#: Never for a lack of space: that is always the storage's fault.
-STORAGE_RETRIES = 3
-
-_NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-
-#: The longest wait for a database that does not answer: a ZEO server
-#: that comes back is used within this many seconds.
-UNAVAILABLE_WAIT = 5.0
-
-
-def owner():
-    """Name this thread of this process, as the owner of its leases."""
-    return '%s:%d:%s' % (socket.gethostname(), os.getpid(),
-                         threading.current_thread().name)
-
-
-class Abandoned(Exception):
-    """The processor gave up on this worker: it must not touch the
-    database again."""
-
-
-class Worker:
-    """One thread's loop: claim jobs, run each, record the outcome.
-
-    ``lock`` is held whenever the worker uses the database, except while
-    a task runs: ``abandon()`` takes it, so that a worker whose job
-    outlived the stop timeout never writes again.
-    """
-
-    def __init__(self, processor):
-        self.processor = processor
-        self.batch = 1
-        self.nextRecovery = 0
-        # Alone, a worker takes the oldest job of all; one of many starts
-        # at a queue of its own, so that workers rarely collide.
-        self.queue = random.randrange(1 << 30) if processor.spread else None
-        self.lock = threading.Lock()
-        self.abandoned = False
-        self.trouble = processor.trouble
-        self.seen = None
-        self.connection = None
-
-    def abandon(self):
-        """Make sure the worker never uses the database again; wait until
-        it is not using it now."""
-        with self.lock:
-            self.abandoned = True
-
-    @contextlib.contextmanager
-    def unlocked(self):
-        """Let go of the database while the task runs."""
-        self.lock.release()
-        try:
-            yield
-        finally:
-            self.lock.acquire()
-            if self.abandoned:
-                raise Abandoned()
-
-    def open(self):
-        """Open the worker's connection, in this thread."""
-        self.tm = transaction.manager.manager   # this thread's own
-        self.owner = owner()
-        self.generation, self.connection = self.processor.connect(self.tm)
+class Worker(Runner):
+    """A ``SimpleProcessor``'s loop: claim a batch, run it, and again."""
 
     def __call__(self):
         p = self.processor
@@ -129,20 +45,15 @@ class Worker:
                 with self.lock:
                     if self.abandoned:
                         return
-                    if self.generation != p.generation:
-                        p.disconnect(self.connection, self.tm)
-                        self.generation, self.connection = p.connect(self.tm)
+                    self.reconnect()
                     worked = self.safeStep()
-                if worked is None:
-                    continue
-                if not worked:
+                if worked is False:
                     p.idle(self.seen)
         except Abandoned:
             return
         finally:
             with self.lock:
-                if not self.abandoned and self.connection is not None:
-                    p.disconnect(self.connection, self.tm)
+                self.close()
 
     def safeStep(self):
         """Run ``step()``, surviving anything but a stop request.
@@ -151,7 +62,7 @@ class Worker:
         """
         p = self.processor
         try:
-            worked = self.step()
+            return self.step()
         except Abandoned:
             raise
         except ConflictError:
@@ -170,19 +81,24 @@ class Worker:
                 p.resetCache(self.connection)
             self.backOff(wait)
             return None
-        return worked
-
-    def backOff(self, seconds):
-        """Wait ``seconds``, less if asked to stop; the database is let go
-        meanwhile."""
-        with self.unlocked():
-            self.processor.stopping.wait(seconds)
-
-    def service(self):
-        return findService(self.connection.root(), self.processor.servicePath)
 
     def step(self):
         """Claim and run a batch of jobs; return False if none was due."""
+        claimed = self.claim([self])
+        if claimed is None:
+            return True
+        for runner, lease, ids in claimed:
+            self.runBatch(lease, ids)
+        return bool(claimed)
+
+    def claim(self, runners):
+        """Claim a batch of due jobs for each of ``runners``, one lease
+        each, in one commit.
+
+        Return a list of ``(runner, lease, ids)``: empty if no job was
+        due, None after a conflict (try again).  Expired leases are
+        recovered first, every quarter of a lease time.
+        """
         p = self.processor
         self.seen = _wakeup.current()
         self.tm.begin()
@@ -196,294 +112,26 @@ class Worker:
                 service = self.service()
         if not service.hasJobsWaiting(now):
             self.tm.abort()
-            return False
+            return []
+        claimed = []
         try:
-            lease, ids = service.claimJobs(self.owner, p.leaseTime, now,
-                                           self.batch, self.queue)
+            for runner in runners:
+                lease, ids = service.claimJobs(runner.owner, p.leaseTime,
+                                               now, runner.batch,
+                                               runner.queue)
+                if not ids:
+                    break
+                claimed.append((runner, lease, ids))
             self.tm.commit()
         except ConflictError:
             # Someone else took the job: back off and pick again, from
             # another queue, where the others are less likely to be.
             self.tm.abort()
-            self.batch = max(1, self.batch // 2)
-            if self.queue is not None:
-                self.queue = random.randrange(1 << 30)
+            for runner in runners:
+                runner.batch = max(1, runner.batch // 2)
+                if runner.queue is not None:
+                    runner.queue = random.randrange(1 << 30)
             p.count('conflicts')
             self.backOff(jitteredBackoff(1, 0.01, 0.5))
-            return True
-        if not ids:
-            return False
-        self.runBatch(lease, ids)
-        return True
-
-    def runBatch(self, lease, ids):
-        p = self.processor
-        p.keeper.add(lease)
-        started = time.monotonic()
-        try:
-            for done, jobid in enumerate(ids):
-                if p.stopping.is_set():
-                    self.release(lease, ids[done:])
-                    return
-                try:
-                    finished = self.run(jobid, lease)
-                except Abandoned:
-                    raise
-                except BaseException as error:
-                    # A stop request, or the database failed to load the
-                    # job: give back this job and the rest.
-                    self.tm.abort()
-                    if _outcome.isStopRequest(error):
-                        p.stop()
-                    self.release(lease, ids[done:])
-                    raise
-                if not finished:
-                    # Asked to stop while the storage failed: the jobs
-                    # wait for their lease to expire, or for release.
-                    self.release(lease, ids[done:])
-                    return
-        finally:
-            p.keeper.remove(lease)
-        average = (time.monotonic() - started) / len(ids)
-        if average >= QUICK_JOB:
-            self.batch = 1
-        elif len(ids) == self.batch:
-            self.batch = min(self.batch * 2, p.batchSize)
-
-    def run(self, jobid, lease):
-        """Run one claimed job until its outcome is committed.
-
-        Return False if the outcome could not be committed before a stop.
-        """
-        p = self.processor
-        conflicts = storageFailures = 0
-        while True:
-            self.tm.begin()
-            service = self.service()
-            job = service._claimedJob(jobid, lease)
-            if job is None:
-                self.tm.abort()
-                return True
-            task = zope.component.queryUtility(service.taskInterface,
-                                               job.task)
-            if task is None:
-                self.recordFailure(jobid, lease, 'no task is registered under'
-                                   ' the name %r' % (job.task,), retry=False)
-                return True
-            started = utcnow()
-            try:
-                output = self.call(service, job, task, lease, started)
-                if output is _LOST:
-                    self.tm.abort()
-                    return True
-            except ConflictError as error:
-                conflicts += 1
-                if self.conflicted(jobid, lease, task, error, conflicts,
-                                   started):
-                    return True
-                continue
-            except UNAVAILABLE as error:
-                self.unavailable(jobid, error)
-                continue
-            except Abandoned:
-                raise
-            except BaseException as error:
-                if _outcome.isStopRequest(error):
-                    raise
-                formatted = _formatException()
-                self.tm.abort()
-                self.recordFailure(jobid, lease, error, formatted,
-                                   started=started)
-                return True
-            try:
-                if not service.completeJob(jobid, lease, output, p.clock()):
-                    self.tm.abort()
-                    return True
-                self.tm.commit()
-            except ConflictError as error:
-                conflicts += 1
-                if self.conflicted(jobid, lease, task, error, conflicts,
-                                   started):
-                    return True
-                continue
-            except UNAVAILABLE as error:
-                self.unavailable(jobid, error)
-                continue
-            except Exception as error:
-                self.tm.abort()
-                p.resetCache(self.connection)
-                if _outcome.isDataFault(error) or (
-                        storageFailures >= STORAGE_RETRIES
-                        and not _noSpace(error)
-                        and self.probe(lease) is None):
-                    self.recordFailure(
-                        jobid, lease, 'its changes cannot be committed: %s'
-                        % _outcome.message(error), _formatException(),
-                        retry=False, started=started)
-                    return True
-                storageFailures += 1
-                if not self.waitForStorage(lease, 'commit job %r' % jobid,
-                                           error):
-                    return False
-                continue
-            p.count('processed')
-            self.trouble.over()
-            return True
-
-    def call(self, service, job, task, lease, started):
-        """Call ``task`` for ``job``; return its output, once it is known
-        to be storable, or ``_LOST`` if the job's claim was lost."""
-        txn = self.tm.get()
-        jobid = job.id
-        job.started = started
-        zope.event.notify(events.JobStarted(job, service))
-        input = _outcome.runnableInput(job)
-        with self.unlocked():
-            output = task(service, jobid, input)
-        if self.tm.get() is not txn:
-            # The task committed or aborted: its claim was committed
-            # before it started, so the job is ours still, unless the
-            # lease expired meanwhile.
-            job = service._claimedJob(jobid, lease)
-            if job is None:
-                return _LOST
-            job.started = started
-        if self.tm.get().isDoomed():
-            raise interfaces.TaskError(
-                'the task doomed the transaction of its job: nothing it did'
-                ' can be committed')
-        _outcome.checkOutput(job, output)
-        return output
-
-    def conflicted(self, jobid, lease, task, error, conflicts, started):
-        """Back off after a conflict; return True if the job failed for
-        having conflicted too often."""
-        self.tm.abort()
-        self.processor.count('conflicts')
-        if conflicts > policyFor(task).conflictRetries:
-            self.recordFailure(
-                jobid, lease, 'gave up after %d conflicts: %s'
-                % (conflicts, _outcome.message(error)), _formatException(),
-                retry=False, started=started)
-            return True
-        self.backOff(jitteredBackoff(conflicts, 0.01, 2.0))
-        return False
-
-    def unavailable(self, jobid, error):
-        # Not the job's fault (the ZEO server went away, say): run it
-        # again once the database answers.
-        self.tm.abort()
-        self.backOff(min(self.trouble.report('run job %r' % jobid, error),
-                         UNAVAILABLE_WAIT))
-
-    def probe(self, lease):
-        """Commit a renewal of ``lease``, which tells whether the storage
-        commits at all; return None if it did, else the error."""
-        p = self.processor
-        try:
-            self.tm.begin()
-            self.service().renewLease(self.connection.get(lease._p_oid),
-                                      p.leaseTime, p.clock())
-            self.tm.commit()
             return None
-        except BaseException as error:
-            self.tm.abort()
-            if _outcome.isStopRequest(error):
-                raise
-            if not isinstance(error, (ConflictError,) + UNAVAILABLE):
-                p.resetCache(self.connection)
-            return error
-
-    def waitForStorage(self, lease, what, error):
-        """Wait, less and less often, until the storage commits again.
-
-        Return True once it does, False if asked to stop first.
-        """
-        p = self.processor
-        while True:
-            self.backOff(self.trouble.report(what, error))
-            if p.stopping.is_set():
-                return False
-            error = self.probe(lease)
-            if error is None or isinstance(error, ConflictError):
-                return True
-            if p.storageBroken():
-                p.reopen(self.generation)
-                p.disconnect(self.connection, self.tm)
-                self.generation, self.connection = p.connect(self.tm)
-
-    def recordFailure(self, jobid, lease, error, formatted=None, retry=None,
-                      started=None):
-        def record(service):
-            if service.failJob(jobid, lease, error, formatted,
-                               self.processor.clock(), retry):
-                if started is not None:
-                    service.jobs[jobid].started = started
-        if self.commit(record, 'record the failure of job %r' % jobid,
-                       lease):
-            self.processor.count('failed')
-
-    def release(self, lease, ids):
-        def release(service):
-            for jobid in ids:
-                service.releaseJob(jobid, lease, self.processor.clock())
-        self.commit(release, 'give back the jobs %r' % (ids,), lease)
-
-    def commit(self, change, what, lease, conflicts=10):
-        """Commit ``change(service)``, retrying conflicts with backoff and
-        waiting out a storage that fails.
-
-        If it cannot be committed before a stop, the jobs stay claimed and
-        are recovered when their lease expires: they are never lost.
-        """
-        p = self.processor
-        attempt = 0
-        while True:
-            self.tm.begin()
-            try:
-                change(self.service())
-                self.tm.commit()
-                self.trouble.over()
-                return True
-            except (ConflictError,) + UNAVAILABLE as error:
-                self.tm.abort()
-                attempt += 1
-                if attempt >= conflicts:
-                    log.error('Processor %s: could not %s after %d tries'
-                              ' (%s); its lease will expire', p.name, what,
-                              attempt, _outcome.message(error))
-                    return False
-                self.backOff(jitteredBackoff(attempt, 0.01, 1.0))
-            except Exception as error:
-                self.tm.abort()
-                p.resetCache(self.connection)
-                if (_outcome.isDataFault(error) or p.stopping.is_set()
-                        or not self.waitForStorage(lease, what, error)):
-                    log.error('Processor %s: could not %s: %s; its lease'
-                              ' will expire', p.name, what,
-                              _outcome.message(error))
-                    return False
-
-
-# What ``Worker.call()`` returns when the job is no longer its own.
-_LOST = object()
-
-
-def _noSpace(error):
-    """Tell whether ``error`` says that the disk is full, here or on a ZEO
-    server."""
-    if isinstance(error, OSError):
-        return error.errno in _NO_SPACE
-    if isinstance(error, ServerException) and len(error.args) == 2:
-        name, args = error.args
-        return (name in ('builtins.OSError', 'exceptions.OSError')
-                and isinstance(args, tuple) and args[:1] and
-                args[0] in _NO_SPACE)
-    return False
-
-
-def _formatException():
-    try:
-        return traceback.format_exc()
-    except Exception:
-        return None
+        return claimed

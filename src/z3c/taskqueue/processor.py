@@ -29,8 +29,11 @@ from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._servicepath import findService
+from z3c.taskqueue._dispatcher import Dispatcher
+from z3c.taskqueue._dispatcher import serve
+from z3c.taskqueue._runner import Runner
+from z3c.taskqueue._runner import owner  # noqa: F401 (API)
 from z3c.taskqueue._worker import Worker
-from z3c.taskqueue._worker import owner  # noqa: F401 (API)
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -74,8 +77,6 @@ def checkArgument(name, value):
 @zope.interface.implementer(interfaces.IProcessor)
 class SimpleProcessor:
     """Runs a service's jobs in one thread: the one that calls it."""
-
-    threads = 1
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
                  batchSize=16, stopTimeout=30.0, name=None, clock=time.time,
@@ -250,36 +251,39 @@ class SimpleProcessor:
 class MultiProcessor(SimpleProcessor):
     """Runs a service's jobs in up to ``maxThreads`` threads.
 
-    Each thread has its own connection and claims its own jobs.
+    The processor's thread claims jobs (see ``_dispatcher``) and hands
+    them to runner threads, each with a connection of its own.
     """
 
     def __init__(self, db, servicePath, waitTime=1.0, maxThreads=5,
                  **kw):
         kw.setdefault('spread', True)
         super().__init__(db, servicePath, waitTime, **kw)
-        self.threads = checkArgument('maxThreads', maxThreads)
+        self.maxThreads = checkArgument('maxThreads', maxThreads)
+        self._runnerThreads = []
+
+    @property
+    def threads(self):
+        """The runner threads that are alive."""
+        return [thread for thread in self._runnerThreads if thread.is_alive()]
 
     def work(self):
-        self.workers = [Worker(self) for number in range(self.threads)]
-        threads = [self.startWorker(number) for number in range(self.threads)]
-        while not self.stopping.is_set():
-            for number, thread in enumerate(threads):
-                if not thread.is_alive() and not self.stopping.is_set():
-                    # Never expected: a worker survives all a job does.
-                    log.critical('Processor %s: worker thread %s ended;'
-                                 ' starting it again', self.name, thread.name)
-                    self.workers[number] = Worker(self)
-                    threads[number] = self.startWorker(number)
-            self.stopping.wait(1)
-        for thread in threads:
-            thread.join()
-
-    def startWorker(self, number):
-        thread = threading.Thread(target=self.workers[number],
-                                  name='%s.%d' % (self.name, number + 1),
-                                  daemon=True)
-        thread.start()
-        return thread
+        runners = [Runner(self) for number in range(self.maxThreads)]
+        dispatcher = Dispatcher(self, runners)
+        self.workers = runners + [dispatcher]
+        self._runnerThreads = [
+            threading.Thread(target=serve, args=(runner, dispatcher),
+                             name='%s.%d' % (self.name, number + 1),
+                             daemon=True)
+            for number, runner in enumerate(runners)]
+        for thread in self._runnerThreads:
+            thread.start()
+        try:
+            dispatcher()
+        finally:
+            dispatcher.stopRunners()
+            for thread in self._runnerThreads:
+                thread.join()
 
 
 def _pathName(servicePath):
