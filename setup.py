@@ -60,6 +60,7 @@ setup(
         'zope.configuration',
         'zope.event',
         'zope.interface',
+        'zope.location',
         'zope.schema',
         'ZEO',
         'zodburi',
@@ -73,6 +74,7 @@ setup(
         'test': [
             'hypothesis',
             'zope.processlifetime',
+            'zope.site',
             'zope.testing',
             'zope.testrunner >= 6.4',
         ],

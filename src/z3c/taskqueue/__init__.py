@@ -21,3 +21,8 @@ from z3c.taskqueue.job import CronJob  # noqa: F401
 from z3c.taskqueue.job import Job  # noqa: F401
 from z3c.taskqueue.service import TaskService  # noqa: F401
 from z3c.taskqueue.task import SimpleTask  # noqa: F401
+
+
+#: The application's database, once ``startup.storeDBReference()`` was
+#: called (the old package's API).
+GLOBALDB = None

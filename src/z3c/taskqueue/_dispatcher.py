@@ -29,6 +29,10 @@ from z3c.taskqueue._worker import Worker
 
 log = logging.getLogger('z3c.taskqueue')
 
+#: How long the dispatcher waits at most for its runners to be ready
+#: before it claims the first jobs (seconds).
+STARTUP_WAIT = 5.0
+
 
 class Dispatcher(Worker):
     """Claims batches for the free ``runners`` and hands them out."""
@@ -38,6 +42,7 @@ class Dispatcher(Worker):
         self.runners = runners
         self.free = []
         self.freed = threading.Condition()
+        self.starting = True
         for runner in runners:
             runner.inbox = queue.Queue()
 
@@ -45,11 +50,17 @@ class Dispatcher(Worker):
         """Called by ``runner`` when it is free for a batch."""
         with self.freed:
             self.free.append(runner)
-            self.freed.notify()
+            self.freed.notify_all()
 
     def step(self):
         with self.unlocked():
             with self.freed:
+                if self.starting:
+                    # The first batches go to all runners at once.
+                    self.starting = False
+                    self.freed.wait_for(
+                        lambda: len(self.free) == len(self.runners),
+                        STARTUP_WAIT)
                 if not self.free:
                     # Woken by the next runner that is free.
                     self.freed.wait(max(self.processor.waitTime, 0.05))

@@ -16,21 +16,33 @@
 Configure it in ``zope.conf``::
 
     <product-config z3c.taskqueue>
-        autostart site1@tasks, *@*
+        autostart site1@tasks, Plone/sub@tasks, *@mail
     </product-config>
 
 Each entry is ``site@service``: the task service utility named
-``service`` in the site stored as ``site`` in the root folder.  ``*``
-stands for every site or every service; an empty site name is the root
-folder itself.
+``service`` of the site at the path ``site`` from the root folder (an
+empty ``site`` is the root folder itself).  ``*`` as the site stands for
+the root folder and every site in it; ``*`` as the service, for every
+task service of the site.  Only real sites count (no acquisition), what
+is not a site is skipped, and a bad entry is one line in the log, never
+a reason for the others, or the application, not to start.
+
+The environment variable ``Z3C_TASKQUEUE_AUTOSTART`` turns it off
+(``off``, ``no``, ``false`` or ``0``) or on (``on``, ``yes``, ``true``
+or ``1``).  By default it is on, except in ``zconsole`` scripts
+(``zconsole run``, ``zconsole debug``), which should not claim jobs.
 """
 import logging
+import os
+import sys
 
 from z3c.taskqueue import _servicepath
-from z3c.taskqueue import interfaces
 
 
 log = logging.getLogger('z3c.taskqueue')
+
+#: The environment variable that turns autostart on or off.
+SWITCH = 'Z3C_TASKQUEUE_AUTOSTART'
 
 
 def productConfiguration():
@@ -50,8 +62,26 @@ def productConfiguration():
     return getProductConfiguration('z3c.taskqueue')
 
 
+def enabled(environ=None, argv=None):
+    """Tell whether autostart is on in this process (see ``SWITCH``)."""
+    environ = os.environ if environ is None else environ
+    argv = sys.argv if argv is None else argv
+    value = environ.get(SWITCH, '').strip().lower()
+    if value in ('off', 'no', 'false', '0'):
+        return False
+    if value in ('on', 'yes', 'true', '1'):
+        return True
+    if value:
+        log.error('Ignoring %s=%r: say on or off', SWITCH, value)
+    script = os.path.basename(argv[0]) if argv else ''
+    return not script.startswith('zconsole')
+
+
 def getAutostartServiceNames(config=None):
-    """Return the ``(site, service)`` pairs configured for autostart."""
+    """Return the ``(site, service)`` pairs configured for autostart.
+
+    An entry that is not ``site@service`` is logged and left out.
+    """
     if config is None:
         config = productConfiguration()
     names = []
@@ -59,52 +89,63 @@ def getAutostartServiceNames(config=None):
         entry = entry.strip()
         if not entry:
             continue
-        if '@' not in entry:
-            log.error('Ignoring autostart entry %r: it is not site@service',
-                      entry)
+        site, at, service = entry.rpartition('@')
+        site, service = site.strip().strip('/'), service.strip()
+        if not at or not service:
+            log.error('Ignoring autostart entry %r: it is not site@service'
+                      ' (such as site1@tasks, or @tasks for the root'
+                      ' folder)', entry)
             continue
-        names.append(tuple(part.strip() for part in entry.split('@', 1)))
+        names.append((site, service))
     return names
 
 
 def findServices(root, siteName, serviceName):
-    """Yield the services that ``siteName@serviceName`` names.
-
-    Log what is missing, and go on.
+    """Return ``(path, service)`` for the services that
+    ``siteName@serviceName`` names; log each one that is missing.
     """
-    folder = root.get(_servicepath.ROOT_FOLDER, root)
+    entry = '%s@%s' % (siteName, serviceName)
+    folder = root.get(_servicepath.ROOT_FOLDER)
+    if folder is None:
+        log.error('Cannot autostart %s: the database has no root folder'
+                  ' (%r)', entry, _servicepath.ROOT_FOLDER)
+        return []
     if siteName == '*':
-        sites = [(name, site) for name, site in _items(folder)
-                 if hasattr(site, 'getSiteManager')]
-    elif not siteName:
-        sites = [('', folder)]
+        sites = [(name, child) for name, child in
+                 [('', folder)] + _items(folder)
+                 if _servicepath.isSite(child)]
     else:
-        site = _get(folder, siteName)
-        if site is None or not hasattr(site, 'getSiteManager'):
-            log.error('Cannot autostart %s@%s: there is no site %r',
-                      siteName, serviceName, siteName)
-            return
+        site = folder
+        for key in filter(None, siteName.split('/')):
+            site = _child(site, key)
+            if site is None:
+                log.error('Cannot autostart %s: there is no %r in the root'
+                          ' folder', entry, siteName)
+                return []
+        if not _servicepath.isSite(site):
+            log.error('Cannot autostart %s: %r is not a site', entry,
+                      siteName or _servicepath.ROOT_FOLDER)
+            return []
         sites = [(siteName, site)]
+    found = []
     for name, site in sites:
-        siteManager = site.getSiteManager()
-        if serviceName == '*':
-            yield from (service for unused, service in
-                        siteManager.getUtilitiesFor(interfaces.ITaskService))
-            continue
-        service = siteManager.queryUtility(interfaces.ITaskService,
-                                           name=serviceName)
-        if service is None:
-            log.error('Cannot autostart %s@%s: site %r has no task service'
-                      ' %r', name, serviceName, name, serviceName)
-            continue
-        yield service
+        services = _servicepath.registeredServices(site.getSiteManager())
+        found += [('%s@%s' % (name, n), s) for n, s in services
+                  if serviceName in ('*', n)]
+    if not found:
+        log.error('Cannot autostart %s: %s', entry,
+                  'no site has a task service %r' % (serviceName,)
+                  if siteName == '*' else 'site %r has no task service %r'
+                  % (siteName, serviceName))
+    return found
 
 
 def startServices(db, names):
     """Start the services ``names`` (``(site, service)`` pairs) of ``db``.
 
     A service that is missing or cannot start is logged; it never stops
-    the application from starting.  Return the number started.
+    the application or another service from starting.  Return the
+    number started.
     """
     started = 0
     connection = db.open()
@@ -112,12 +153,18 @@ def startServices(db, names):
         root = connection.root()
         for siteName, serviceName in names:
             try:
-                for service in findServices(root, siteName, serviceName):
-                    service.startProcessing()
-                    started += 1
-            except Exception:
-                log.exception('Cannot autostart %s@%s', siteName,
-                              serviceName)
+                services = findServices(root, siteName, serviceName)
+            except Exception as error:
+                log.error('Cannot autostart %s@%s: %s: %s', siteName,
+                          serviceName, error.__class__.__name__, error)
+                continue
+            for path, service in services:
+                try:
+                    if service.startProcessingAt(path):
+                        started += 1
+                except Exception as error:
+                    log.error('Cannot autostart %s: %s: %s', path,
+                              error.__class__.__name__, error)
     finally:
         connection.transaction_manager.abort()
         connection.close()
@@ -126,21 +173,27 @@ def startServices(db, names):
 
 def startServicesOnOpen(event):
     """Subscriber for ``IDatabaseOpenedWithRoot``: start the configured
-    services."""
+    services, unless autostart is off in this process."""
     names = getAutostartServiceNames()
-    if names:
-        startServices(event.database, names)
+    if not names:
+        return
+    if not enabled():
+        log.info('Not starting task services %s: autostart is off in this'
+                 ' process (%s)', ', '.join('%s@%s' % n for n in names),
+                 SWITCH)
+        return
+    startServices(event.database, names)
 
 
 def _items(folder):
     try:
         return list(folder.items())
-    except AttributeError:
+    except (AttributeError, TypeError):
         return []
 
 
-def _get(folder, name):
+def _child(folder, name):
     try:
         return folder[name]
-    except (KeyError, TypeError):
+    except (KeyError, TypeError, AttributeError):
         return None

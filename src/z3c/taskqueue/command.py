@@ -102,13 +102,10 @@ def _count(text):
 def parsePath(text):
     """Turn ``--service`` into a service path: ``a/b/c`` or ``site@name``.
     """
-    if '@' in text:
-        return text
-    keys = [key for key in text.split('/') if key]
-    if not keys:
-        raise CommandError('--service needs a path such as tasks or'
-                           ' Application/site/++etc++site/default/tasks')
-    return keys
+    try:
+        return _servicepath.parsePath(text)
+    except ValueError as error:
+        raise CommandError('--service: %s' % (error,)) from None
 
 
 def workerCommand():

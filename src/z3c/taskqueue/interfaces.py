@@ -545,10 +545,24 @@ class IProcessingService(ITaskService):
     def startProcessing():
         """Start a processor thread named ``taskqueue.<path>``.
 
-        The service must be stored in a database: under a root key with
-        ``__name__`` set to that key, or inside objects that are, linked
-        by ``__parent__`` and ``__name__``.  Starting a service that is
-        processing already does nothing.
+        The service must be stored in a database: as a utility of a site
+        that is the current site (``zope.component.hooks.getSite()``) or
+        above it, or of Zope's root folder or a site in it; under a key of
+        the database root with ``__name__`` set to that key; or inside
+        objects that are, linked by ``__parent__`` and ``__name__`` (a
+        zope.site site manager).  Raise ``ValueError`` saying so if it
+        cannot be found.  Starting a service that is processing already
+        does nothing.  Log ``starting service NAME``.
+        """
+
+    def startProcessingAt(path):
+        """Start a processor for the service found at ``path`` (a service
+        path, as ``IProcessor`` takes), without looking for it.
+
+        Return True if a processor was started, False if one runs
+        already.  Autostart uses it with the paths it was given.
+
+        .. versionadded:: 1.0
         """
 
     def stopProcessing(timeout=None):
@@ -557,9 +571,11 @@ class IProcessingService(ITaskService):
         It stops claiming, lets running jobs finish (waiting at most
         ``timeout`` seconds, by default the processor's ``stopTimeout``),
         releases the jobs it claimed but did not start, and closes its
-        connections.  Return True if it stopped within the time.  If it
-        did not, it finishes its job in the background, and
-        ``startProcessing()`` starts no second processor until it has.
+        connections.  Return None, as the old API did; if it did not stop
+        within the time, ``isProcessing()`` says True until it has: it
+        finishes its job in the background, and ``startProcessing()``
+        starts no second processor until then.  Log ``stopping service
+        NAME``.
         """
 
     def isProcessing():

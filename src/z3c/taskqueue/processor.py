@@ -12,6 +12,7 @@
 #
 ##############################################################################
 """Processors: worker threads that run a service's jobs, one job a commit."""
+import contextlib
 import logging
 import math
 import threading
@@ -29,6 +30,11 @@ from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._servicepath import findService
+from z3c.taskqueue._servicepath import pathName
+from z3c.taskqueue._threads import isRunning  # noqa: F401 (API)
+from z3c.taskqueue._threads import start  # noqa: F401 (API)
+from z3c.taskqueue._threads import stop  # noqa: F401 (API)
+from z3c.taskqueue._threads import stopAll  # noqa: F401 (API)
 from z3c.taskqueue._dispatcher import Dispatcher
 from z3c.taskqueue._dispatcher import serve
 from z3c.taskqueue._runner import Runner
@@ -37,6 +43,10 @@ from z3c.taskqueue._worker import Worker
 
 
 log = logging.getLogger('z3c.taskqueue')
+
+#: Kept from the old package, whose tests waited this long for a thread
+#: to start.  Nothing here waits for it: wait for a condition instead.
+THREAD_STARTUP_WAIT = 0.05
 
 #: The ranges of the processors' arguments, and of the options of the
 #: ``z3c-taskqueue worker`` command that set them: (low, high, integer).
@@ -91,7 +101,7 @@ class SimpleProcessor:
         self.stopTimeout = checkArgument('stopTimeout', stopTimeout)
         self.reopenDatabase = reopen
         self.generation = 0
-        self.name = name or 'taskqueue.' + _pathName(servicePath)
+        self.name = name or 'taskqueue.' + pathName(servicePath)
         self.stopping = threading.Event()
         # Shared by the threads: what keeps failing is said once.
         self.trouble = Trouble(log, 'Processor %s' % self.name)
@@ -104,6 +114,7 @@ class SimpleProcessor:
         self._running = False
         self._countLock = threading.Lock()
         self._dbLock = threading.Lock()
+        self._claims = {}
 
     @property
     def running(self):
@@ -124,6 +135,63 @@ class SimpleProcessor:
         worker = Worker(self)
         self.workers = [worker]
         worker()
+
+    # The old processor API: one step at a time, in the calling thread.
+
+    def hasJobsWaiting(self):
+        """Tell whether a job is due now."""
+        with self._session() as worker:
+            worker.tm.begin()
+            try:
+                return worker.service().hasJobsWaiting(self.clock())
+            finally:
+                worker.tm.abort()
+
+    def claimNextJob(self):
+        """Claim the next due job, in a commit of its own; return its id,
+        or None if none is due.  ``processNext(jobid)`` runs it."""
+        with self._session() as worker:
+            claimed = worker.claim([worker])
+        if not claimed:
+            return None
+        unused, lease, (jobid,) = claimed[0]
+        self._claims[jobid] = lease
+        return jobid
+
+    def processNext(self, jobid=None):
+        """Run the next due job, or job ``jobid``, in this thread, as a
+        processor thread would; return True if a job ran.
+
+        This thread's transaction begins anew.  A ``jobid`` that was not
+        claimed with ``claimNextJob()`` is claimed and run in one
+        transaction, as ``ITaskService.processNext()`` does.
+        """
+        with self._session() as worker:
+            if jobid is None:
+                claimed = worker.claim([worker])
+                if not claimed:
+                    return False
+                unused, lease, ids = claimed[0]
+            elif jobid in self._claims:
+                lease, ids = self._claims.pop(jobid), [jobid]
+            else:
+                worker.tm.begin()
+                ran = worker.service().processNext(self.clock(), jobid)
+                worker.tm.commit()
+                return ran
+            worker.runBatch(lease, ids)
+            return True
+
+    @contextlib.contextmanager
+    def _session(self):
+        worker = Worker(self)
+        worker.queue = None     # the oldest job of all, as before
+        with worker.lock:
+            worker.open()
+            try:
+                yield worker
+            finally:
+                worker.close()
 
     def connect(self, tm):
         """Open a connection with the transaction manager ``tm``; return
@@ -252,12 +320,15 @@ class MultiProcessor(SimpleProcessor):
     """Runs a service's jobs in up to ``maxThreads`` threads.
 
     The processor's thread claims jobs (see ``_dispatcher``) and hands
-    them to runner threads, each with a connection of its own.
+    them to runner threads, each with a connection of its own.  It claims
+    the oldest jobs first; with ``spread=True`` (as the
+    ``z3c-taskqueue worker`` command sets it) each runner takes from a
+    queue of its own, so that the processors of several processes on one
+    database rarely claim the same job.
     """
 
     def __init__(self, db, servicePath, waitTime=1.0, maxThreads=5,
                  **kw):
-        kw.setdefault('spread', True)
         super().__init__(db, servicePath, waitTime, **kw)
         self.maxThreads = checkArgument('maxThreads', maxThreads)
         self._runnerThreads = []
@@ -284,71 +355,3 @@ class MultiProcessor(SimpleProcessor):
             dispatcher.stopRunners()
             for thread in self._runnerThreads:
                 thread.join()
-
-
-def _pathName(servicePath):
-    if isinstance(servicePath, str):
-        return servicePath
-    return '.'.join(servicePath)
-
-
-# The processors running in this process, by thread name.
-_threads = {}
-_threadsLock = threading.Lock()
-
-
-def start(processor):
-    """Run ``processor`` in a daemon thread named after it, unless a
-    processor of that name runs already (or is still stopping)."""
-    with _threadsLock:
-        running = _threads.get(processor.name)
-        if running is not None and running[0].is_alive():
-            if running[1].stopping.is_set():
-                log.warning('Processor %s is still finishing a job: not'
-                            ' starting another', processor.name)
-            return False
-        thread = threading.Thread(target=processor, name=processor.name,
-                                  daemon=True)
-        _threads[processor.name] = (thread, processor)
-        thread.start()
-        log.info('Started processor %s', processor.name)
-        return True
-
-
-def stop(name, timeout=None):
-    """Stop the processor running in thread ``name`` and wait for it.
-
-    Return True if it stopped (or none was running) within ``timeout``
-    seconds, by default the processor's ``stopTimeout``.  If it did not,
-    it finishes its job in the background, and no other processor of
-    that name starts until it has.
-    """
-    with _threadsLock:
-        running = _threads.get(name)
-    if running is None:
-        return True
-    thread, processor = running
-    processor.stop()
-    thread.join(processor.stopTimeout if timeout is None else timeout)
-    if thread.is_alive():
-        log.warning('Processor %s is still finishing a job', name)
-        return False
-    with _threadsLock:
-        if _threads.get(name) is running:
-            del _threads[name]
-    log.info('Stopped processor %s', name)
-    return True
-
-
-def isRunning(name):
-    """Tell whether a processor runs in thread ``name``."""
-    with _threadsLock:
-        running = _threads.get(name)
-    return running is not None and running[0].is_alive()
-
-
-def stopAll(timeout=None):
-    """Stop every processor running in this process (for tests)."""
-    with _threadsLock:
-        names = list(_threads)
-    return all([stop(name, timeout) for name in names])

@@ -22,11 +22,13 @@ import transaction
 import zope.component
 import zope.event
 import zope.interface
+from zope.location.interfaces import IContained
 from ZODB.POSException import POSKeyError
 from ZODB.POSException import StateLoadError
 
 from z3c.taskqueue import _index
 from z3c.taskqueue import _servicepath
+from z3c.taskqueue import _threads
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
@@ -57,7 +59,7 @@ QUEUE_COUNT = 8
 INDEXED = (interfaces.PROCESSING, interfaces.STARTLATER) + interfaces.FINISHED
 
 
-@zope.interface.implementer(interfaces.IProcessingService)
+@zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                   persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
@@ -83,6 +85,11 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
 
     __name__ = None
     __parent__ = None
+
+    # Never published by Zope: no user, anonymous or not, may call the
+    # service or its methods through the web (ZPublisher checks these).
+    __roles__ = ()
+    __allow_access_to_unprotected_subobjects__ = False
 
     taskInterface = interfaces.ITask
     processorFactory = processor.SimpleProcessor
@@ -361,21 +368,41 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     # Processing jobs in threads
 
     def startProcessing(self):
-        path = _servicepath.servicePath(self)
-        processor.start(self.processorFactory(
-            self._p_jar.db(), path, **self.processorArguments))
+        self.startProcessingAt(_servicepath.servicePath(self))
+
+    def startProcessingAt(self, path):
+        if self._p_jar is None:
+            raise ValueError('the task service is not stored in a database')
+        started = _threads.start(self.processorFactory(
+            self._p_jar.db(), path, **self.processorArguments),
+            self._processorKey())
+        if started:
+            log.info('starting service %s', self._displayName(path))
+        return started
 
     def stopProcessing(self, timeout=None):
-        if self._p_jar is None:
-            return True
-        return processor.stop(self._threadName(), timeout)
+        name = self._threadName()
+        if name is not None and _threads.isRunning(name):
+            log.info('stopping service %s', self._displayName())
+            _threads.stop(name, timeout)
 
     def isProcessing(self):
-        return self._p_jar is not None and processor.isRunning(
-            self._threadName())
+        name = self._threadName()
+        return name is not None and _threads.isRunning(name)
+
+    def _processorKey(self):
+        # Which service of which database of this process.
+        return (id(self._p_jar.db()), self._p_oid)
 
     def _threadName(self):
-        return 'taskqueue.' + '.'.join(_servicepath.servicePath(self))
+        if self._p_jar is None:
+            return None
+        return _threads.nameFor(self._processorKey())
+
+    def _displayName(self, path=None):
+        if self.__name__:
+            return self.__name__
+        return _servicepath.pathName(path) if path else repr(self)
 
     # Processing jobs
 

@@ -15,33 +15,19 @@
 import logging
 import unittest
 
-import persistent
 import zope.component.testing
-from zope.component.persistentregistry import PersistentComponents
 from zope.testing.loggingsupport import InstalledHandler
 
 from z3c.taskqueue.tests._support import openConnection
 from z3c.taskqueue.tests._support import openFileStorageDB
 
 
-class Site(persistent.Persistent):
-    """A site as Zope stores it: an object with a persistent registry."""
-
-    def __init__(self, name):
-        self.__name__ = name
-        self.registry = PersistentComponents(name)
-        self.registry.__parent__ = self
-        self.registry.__name__ = '++etc++site'
-
-    def getSiteManager(self):
-        return self.registry
-
-
-class Folder(persistent.mapping.PersistentMapping):
-    __name__ = __parent__ = None
-
-    def getSiteManager(self):
-        return self.registry
+def makeSite(folder):
+    """Make ``folder`` a site, as zope.site does (ZMI "Make site" does the
+    same for an OFS folder; the Zope layer tests that)."""
+    from zope.site.site import LocalSiteManager
+    folder.setSiteManager(LocalSiteManager(folder))
+    return folder.getSiteManager()
 
 
 class GetAutostartServiceNamesTests(unittest.TestCase):
@@ -62,14 +48,48 @@ class GetAutostartServiceNamesTests(unittest.TestCase):
     def test_an_entry_without_at_is_logged_and_skipped(self):
         handler = InstalledHandler('z3c.taskqueue')
         self.addCleanup(handler.uninstall)
-        self.assertEqual(self._callFUT({'autostart': 'tasks, s@t'}),
+        self.assertEqual(self._callFUT({'autostart': 'tasks, s@t, x@'}),
                          [('s', 't')])
-        self.assertIn("'tasks'", handler.records[0].getMessage())
+        messages = [record.getMessage() for record in handler.records]
+        self.assertEqual(len(messages), 2)
+        self.assertIn("'tasks'", messages[0])
+        self.assertIn("'x@'", messages[1])
+
+    def test_nested_sites_and_the_root_folder(self):
+        self.assertEqual(
+            self._callFUT({'autostart': 'Plone/sub@tasks, /site1/@tasks,'
+                           ' @tasks'}),
+            [('Plone/sub', 'tasks'), ('site1', 'tasks'), ('', 'tasks')])
+
+
+class EnabledTests(unittest.TestCase):
+
+    def _callFUT(self, environ, argv=('runwsgi',)):
+        from z3c.taskqueue.autostart import enabled
+        return enabled(environ, list(argv))
+
+    def test_on_by_default(self):
+        self.assertTrue(self._callFUT({}))
+
+    def test_off_in_zconsole_scripts(self):
+        self.assertFalse(self._callFUT({}, ['/srv/bin/zconsole', 'run']))
+        self.assertTrue(self._callFUT({'Z3C_TASKQUEUE_AUTOSTART': 'on'},
+                                      ['/srv/bin/zconsole', 'run']))
+
+    def test_the_switch(self):
+        for value in ('off', 'No', 'false', '0'):
+            self.assertFalse(
+                self._callFUT({'Z3C_TASKQUEUE_AUTOSTART': value}), value)
+        for value in ('on', 'YES', 'true', '1'):
+            self.assertTrue(
+                self._callFUT({'Z3C_TASKQUEUE_AUTOSTART': value}), value)
 
 
 class StartServicesTests(unittest.TestCase):
 
     def setUp(self):
+        from zope.site.folder import Folder
+        from zope.site.folder import rootFolder
         from z3c.taskqueue import interfaces
         from z3c.taskqueue.service import TaskService
         zope.component.testing.setUp(self)
@@ -77,19 +97,22 @@ class StartServicesTests(unittest.TestCase):
         self.db = openFileStorageDB(self)
         connection, tm = openConnection(self, self.db)
         root = connection.root()
-        root['Application'] = folder = Folder()
-        for siteName, serviceNames in (('site1', ('tasks', 'mail')),
-                                       ('site2', ('tasks',))):
-            folder[siteName] = site = Site(siteName)
-            site.__parent__ = folder
-            for name in serviceNames:
-                service = TaskService()
-                service.__parent__ = site.registry
-                service.__name__ = name
-                site.registry.registerUtility(
+        root['Application'] = folder = rootFolder()
+        self.services = {}
+        for path, names in (('site1', ('tasks', 'mail')),
+                            ('site2', ('tasks',)),
+                            ('site2/sub', ('tasks',))):
+            parent = folder
+            for key in path.split('/')[:-1]:
+                parent = parent[key]
+            parent[path.split('/')[-1]] = site = Folder()
+            registry = makeSite(site)
+            for name in names:
+                service = self.services[path + '@' + name] = TaskService()
+                registry['default'][name] = service
+                registry.registerUtility(
                     service, interfaces.ITaskService, name)
-                setattr(site.registry, name, service)
-        folder['plain'] = persistent.mapping.PersistentMapping()
+        folder['plain'] = Folder()
         tm.commit()
         from z3c.taskqueue import processor
         self.addCleanup(processor.stopAll)
@@ -108,24 +131,38 @@ class StartServicesTests(unittest.TestCase):
 
     def test_one_service_of_one_site(self):
         self.assertEqual(self._callFUT([('site1', 'tasks')]), 1)
-        self.assertEqual(self.running(),
-                         ['taskqueue.Application.site1.++etc++site.tasks'])
+        self.assertEqual(self.running(), ['taskqueue.site1@tasks'])
 
-    def test_stars_start_every_service_of_every_site(self):
+    def test_a_nested_site(self):
+        self.assertEqual(self._callFUT([('site2/sub', 'tasks')]), 1)
+        self.assertEqual(self.running(), ['taskqueue.site2/sub@tasks'])
+
+    def test_stars_start_every_service_of_every_site_in_the_root(self):
         self.assertEqual(self._callFUT([('*', '*')]), 3)
-        self.assertEqual(len(self.running()), 3)
+        self.assertEqual(self.running(), [
+            'taskqueue.site1@mail', 'taskqueue.site1@tasks',
+            'taskqueue.site2@tasks'])
+        self.assertEqual(self.log.records, [])
+
+    def test_a_star_site_skips_sites_without_the_service(self):
+        self.assertEqual(self._callFUT([('*', 'mail')]), 1)
+        self.assertEqual(self.log.records, [])
 
     def test_missing_sites_and_services_are_logged_not_fatal(self):
         started = self._callFUT([('nosuchsite', 'tasks'),
                                  ('site2', 'nosuchservice'),
                                  ('plain', 'tasks'),
+                                 ('*', 'nosuchservice'),
                                  ('site2', 'tasks')])
         self.assertEqual(started, 1)
         messages = [record.getMessage() for record in self.log.records]
-        self.assertEqual(len(messages), 3, messages)
-        self.assertIn("no site 'nosuchsite'", messages[0])
+        self.assertEqual(len(messages), 4, messages)
+        self.assertIn("there is no 'nosuchsite'", messages[0])
         self.assertIn("no task service 'nosuchservice'", messages[1])
-        self.assertIn("no site 'plain'", messages[2])
+        self.assertIn("'plain' is not a site", messages[2])
+        self.assertIn("no site has a task service 'nosuchservice'",
+                      messages[3])
+        self.assertEqual(self.running(), ['taskqueue.site2@tasks'])
 
     def test_the_subscriber_closes_its_connection(self):
         import threading
@@ -149,7 +186,8 @@ class StartServicesTests(unittest.TestCase):
         from z3c.taskqueue.task import SimpleTask
         zope.component.provideUtility(SimpleTask(str.upper), name='upper')
         connection, tm = openConnection(self, self.db)
-        service = connection.root()['Application']['site2'].registry.tasks
+        service = connection.root()['Application']['site2'] \
+            .getSiteManager()['default']['tasks']
         jobid = service.add('upper', 'hello')
         tm.commit()
         self._callFUT([('site2', 'tasks')])
@@ -169,5 +207,16 @@ class StartServicesTests(unittest.TestCase):
         self.addCleanup(setattr, autostart, 'productConfiguration',
                         original)
         autostart.startServicesOnOpen(DatabaseOpenedWithRoot(self.db))
-        self.assertEqual(self.running(),
-                         ['taskqueue.Application.site2.++etc++site.tasks'])
+        self.assertEqual(self.running(), ['taskqueue.site2@tasks'])
+
+    def test_the_switch_turns_the_subscriber_off(self):
+        import os
+        from unittest import mock
+        from zope.processlifetime import DatabaseOpenedWithRoot
+        from z3c.taskqueue import autostart
+        with mock.patch.object(autostart, 'productConfiguration',
+                               lambda: {'autostart': 'site2@tasks'}), \
+                mock.patch.dict(os.environ,
+                                {'Z3C_TASKQUEUE_AUTOSTART': 'off'}):
+            autostart.startServicesOnOpen(DatabaseOpenedWithRoot(self.db))
+        self.assertEqual(self.running(), [])

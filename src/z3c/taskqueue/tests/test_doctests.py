@@ -47,8 +47,46 @@ def tearDownInTempDir(test):
     tearDown(test)
 
 
+def setUpLegacy(test):
+    """What the old package's tests did with zope.app.testing's
+    ``placefulSetUp(site=True)``: a root folder that is the current site,
+    a log handler, and processors that do not wait."""
+    import logging
+    from zope.component.hooks import setSite
+    from zope.site.folder import rootFolder
+    from zope.site.site import LocalSiteManager
+    from zope.testing.loggingsupport import InstalledHandler
+    from z3c.taskqueue.service import TaskService
+    setUp(test)
+    root = rootFolder()
+    root.setSiteManager(LocalSiteManager(root))
+    setSite(root)
+    test.globs['root'] = root
+    test.globs['log_info'] = InstalledHandler('z3c.taskqueue',
+                                              level=logging.INFO)
+    test.origArgs = TaskService.processorArguments
+    TaskService.processorArguments = {'waitTime': 0.0}
+
+
+def tearDownLegacy(test):
+    from zope.component.hooks import setSite
+    from z3c.taskqueue import processor
+    from z3c.taskqueue.service import TaskService
+    processor.stopAll()
+    transaction.abort()
+    test.globs['log_info'].uninstall()
+    TaskService.processorArguments = test.origArgs
+    setSite(None)
+    random.seed()
+    tearDown(test)
+
+
 def test_suite():
     return unittest.TestSuite([
+        doctest.DocFileSuite(
+            '../legacy-processor.rst',
+            setUp=setUpLegacy, tearDown=tearDownLegacy,
+            optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
             '../processor.rst',
             setUp=setUpInTempDir, tearDown=tearDownInTempDir,

@@ -389,7 +389,8 @@ class StartProcessingTests(ProcessorTestBase):
                  if t.name == 'taskqueue.tasks']
         self.assertEqual(names, ['taskqueue.tasks'])
         self.assertTrue(self.service.isProcessing())
-        self.assertTrue(self.service.stopProcessing())
+        self.service.stopProcessing()
+        self.assertFalse(self.service.isProcessing())
         self.assertFalse(self.service.isProcessing())
         self.assertNotIn('taskqueue.tasks',
                          [t.name for t in threading.enumerate()])

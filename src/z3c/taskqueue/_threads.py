@@ -1,0 +1,96 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The processor threads of this process: one per service, stopped on
+request and when the process exits."""
+import logging
+import threading
+
+
+log = logging.getLogger('z3c.taskqueue')
+
+# The processors running in this process, by thread name, and the thread
+# name of each service's processor, by a key of the service's.
+_threads = {}
+_names = {}
+_lock = threading.Lock()
+
+
+def start(processor, key=None):
+    """Run ``processor`` in a daemon thread named after it, unless a
+    processor of that name runs already (or is still stopping).
+
+    ``key`` names the service, for ``nameFor()``.  Return True if it
+    was started.
+    """
+    with _lock:
+        if key is not None:
+            _names[key] = processor.name
+        running = _threads.get(processor.name)
+        if running is not None and running[0].is_alive():
+            if running[1].stopping.is_set():
+                log.warning('Processor %s is still finishing a job: not'
+                            ' starting another', processor.name)
+            return False
+        thread = threading.Thread(target=processor, name=processor.name,
+                                  daemon=True)
+        _threads[processor.name] = (thread, processor)
+        thread.start()
+        log.debug('Started processor %s', processor.name)
+        return True
+
+
+def nameFor(key):
+    """Return the thread name of the processor last started for ``key``,
+    or None."""
+    with _lock:
+        return _names.get(key)
+
+
+def stop(name, timeout=None):
+    """Stop the processor running in thread ``name`` and wait for it.
+
+    Return True if it stopped (or none was running) within ``timeout``
+    seconds, by default the processor's ``stopTimeout``.  If it did not,
+    it finishes its job in the background, and no other processor of
+    that name starts until it has.
+    """
+    with _lock:
+        running = _threads.get(name)
+    if running is None:
+        return True
+    thread, processor = running
+    processor.stop()
+    thread.join(processor.stopTimeout if timeout is None else timeout)
+    if thread.is_alive():
+        log.warning('Processor %s is still finishing a job', name)
+        return False
+    with _lock:
+        if _threads.get(name) is running:
+            del _threads[name]
+    log.debug('Stopped processor %s', name)
+    return True
+
+
+def isRunning(name):
+    """Tell whether a processor runs in thread ``name``."""
+    with _lock:
+        running = _threads.get(name)
+    return running is not None and running[0].is_alive()
+
+
+def stopAll(timeout=None):
+    """Stop every processor running in this process (for tests)."""
+    with _lock:
+        names = list(_threads)
+    return all([stop(name, timeout) for name in names])
