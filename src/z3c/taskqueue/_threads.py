@@ -12,8 +12,21 @@
 #
 ##############################################################################
 """The processor threads of this process: one per service, stopped on
-request and when the process exits."""
+request and when the process exits.
+
+When the process exits normally (after Ctrl-C, say) or on SIGTERM, the
+processors stop: they stop claiming, running jobs get their processor's
+``stopTimeout`` to finish, and the jobs still running after it are given
+back at once, for other workers (see ``IProcessor.abandon()``).  For
+SIGTERM, a handler is installed the first time a processor is started
+in the main thread, unless SIGTERM is ignored; after the processors
+stopped, it hands the signal on to the handler that was there before,
+or lets it end the process as it would have.
+"""
+import atexit
 import logging
+import os
+import signal
 import threading
 
 
@@ -47,7 +60,8 @@ def start(processor, key=None):
         _threads[processor.name] = (thread, processor)
         thread.start()
         log.debug('Started processor %s', processor.name)
-        return True
+    _stopOnExit()
+    return True
 
 
 def nameFor(key):
@@ -94,3 +108,55 @@ def stopAll(timeout=None):
     with _lock:
         names = list(_threads)
     return all([stop(name, timeout) for name in names])
+
+
+def shutdown():
+    """Stop every processor of this process at once, as the process
+    exits: each gets its ``stopTimeout``; the jobs still running then are
+    given back.  Return the ids of the jobs given back."""
+    with _lock:
+        running = list(_threads.values())
+        _threads.clear()
+    for thread, processor in running:
+        processor.stop()
+    given = []
+    for thread, processor in running:
+        thread.join(processor.stopTimeout)
+        if thread.is_alive():
+            ids = processor.abandon()
+            given += ids
+            log.warning('Processor %s: jobs still running after %s s: gave'
+                        ' back %s for other workers', processor.name,
+                        processor.stopTimeout,
+                        ', '.join(map(str, ids)) or 'none')
+        log.info('Processor %s stopped: %d jobs completed, %d failed',
+                 processor.name, processor.processed, processor.failed)
+    return given
+
+
+_hooked = {'atexit': False, 'previous': None}
+
+
+def _stopOnExit():
+    if not _hooked['atexit']:
+        _hooked['atexit'] = True
+        atexit.register(shutdown)
+    if (_hooked['previous'] is None
+            and threading.current_thread() is threading.main_thread()):
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous in (signal.SIG_IGN, _onTerminate):
+            return
+        _hooked['previous'] = previous
+        signal.signal(signal.SIGTERM, _onTerminate)
+
+
+def _onTerminate(signum, frame):
+    log.info('SIGTERM received: stopping the task queue processors')
+    shutdown()
+    previous = _hooked['previous']
+    if callable(previous):
+        previous(signum, frame)
+        return
+    # What SIGTERM would have done: end the process, by that signal.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

@@ -44,6 +44,9 @@ from z3c.taskqueue._worker import Worker
 
 log = logging.getLogger('z3c.taskqueue')
 
+# Processors of one database resize its pool one at a time.
+_poolLock = threading.Lock()
+
 #: Kept from the old package, whose tests waited this long for a thread
 #: to start.  Nothing here waits for it: wait for a condition instead.
 THREAD_STARTUP_WAIT = 0.05
@@ -120,9 +123,14 @@ class SimpleProcessor:
     def running(self):
         return self._running
 
+    #: How many connections the processor opens at most: its threads',
+    #: and one to give jobs back after a stop timed out.
+    connections = 3
+
     def __call__(self):
         self._running = True
         self.stopping.clear()
+        grown = self._growPool(self.connections)
         self.keeper.start()
         try:
             self.work()
@@ -130,6 +138,20 @@ class SimpleProcessor:
             self._running = False
             self.stopping.set()     # the lease keeper stops too
             self.keeper.thread.join()
+            self._growPool(-grown)
+
+    def _growPool(self, count):
+        """Make room in the database's connection pool for ``count`` more
+        connections, so that the application's own stay within their
+        pool (and ZODB warns of none); return ``count``."""
+        with _poolLock:
+            try:
+                self.db.setPoolSize(self.db.getPoolSize() + count)
+            except Exception as error:
+                log.debug('Processor %s: cannot resize the pool: %s',
+                          self.name, message(error))
+                return 0
+        return count
 
     def work(self):
         worker = Worker(self)
@@ -332,6 +354,8 @@ class MultiProcessor(SimpleProcessor):
         super().__init__(db, servicePath, waitTime, **kw)
         self.maxThreads = checkArgument('maxThreads', maxThreads)
         self._runnerThreads = []
+        # The runners', the dispatcher's, the lease keeper's, and one.
+        self.connections = self.maxThreads + 3
 
     @property
     def threads(self):
