@@ -39,6 +39,7 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import jobcontext
 from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue.job import utcnow
@@ -265,8 +266,10 @@ class Runner:
         job.started = started
         zope.event.notify(events.JobStarted(job, service))
         input = _outcome.runnableInput(job)
-        with self.unlocked():
-            output = task(service, jobid, input)
+        with jobcontext.entered(job, task, self.connection,
+                                self.processor.baseURL):
+            with self.unlocked():
+                output = task(service, jobid, input)
         if self.tm.get() is not txn:
             # The task committed or aborted: its claim was committed
             # before it started, so the job is ours still, unless the

@@ -48,6 +48,8 @@ class Job(persistent.Persistent):
 
     _input = None
     _output = None
+    context = None
+    runAs = None
     error = None
     traceback = None
     started = None

@@ -93,7 +93,7 @@ class SimpleProcessor:
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
                  batchSize=16, stopTimeout=30.0, name=None, clock=time.time,
-                 spread=False, reopen=None):
+                 spread=False, reopen=None, baseURL=None):
         self.db = db
         self.spread = spread
         self.clock = clock
@@ -103,6 +103,7 @@ class SimpleProcessor:
         self.batchSize = checkArgument('batchSize', batchSize)
         self.stopTimeout = checkArgument('stopTimeout', stopTimeout)
         self.reopenDatabase = reopen
+        self.baseURL = baseURL
         self.generation = 0
         self.name = name or 'taskqueue.' + pathName(servicePath)
         self.stopping = threading.Event()

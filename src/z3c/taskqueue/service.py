@@ -32,6 +32,7 @@ from z3c.taskqueue import _threads
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import jobcontext
 from z3c.taskqueue import payload
 from z3c.taskqueue import processor
 from z3c.taskqueue._claims import ClaimsMixin
@@ -112,10 +113,12 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def getAvailableTasks(self):
         return dict(zope.component.getUtilitiesFor(self.taskInterface))
 
-    def add(self, task, input=None, startLater=False):
+    def add(self, task, input=None, startLater=False, *, runAs=None):
         self._checkTask(task)
         self._checkInput(task, input)
+        context = jobcontext.capture(runAs)
         job = Job(self._generateId(), task, input)
+        job.context, job.runAs = context, runAs
         status = interfaces.STARTLATER if startLater else interfaces.QUEUED
         self._store(job, status)
         return job.id
@@ -123,13 +126,15 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def addCronJob(self, task, input=None, minute=(), hour=(),
                    dayOfMonth=(), month=(), dayOfWeek=(), delay=None, *,
                    cron=None, timezone=None, misfire='coalesce',
-                   misfireGrace=None):
+                   misfireGrace=None, runAs=None):
         self._checkTask(task)
         self._checkInput(task, input)
+        context = jobcontext.capture(runAs)
         job = CronJob(self._generateId(), task, input, minute, hour,
                       dayOfMonth, month, dayOfWeek, delay, cron=cron,
                       timezone=timezone, misfire=misfire,
                       misfireGrace=misfireGrace)
+        job.context, job.runAs = context, runAs
         self._store(job, job.status)
         return job.id
 
