@@ -73,6 +73,8 @@ setup(
     extras_require={
         'test': [
             'hypothesis',
+            # A real Zope for the Zope layer: plone.testing's WSGI layers.
+            'plone.testing[zope]',
             'zope.processlifetime',
             'zope.site',
             'zope.testing',

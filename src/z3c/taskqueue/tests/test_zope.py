@@ -1,0 +1,172 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""A task service in a real Zope: registered the normal way, started,
+fed by real HTTP requests, running each job in its site as its user."""
+import base64
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import transaction
+from zope.testing.wait import wait
+
+try:
+    from z3c.taskqueue.tests._zope import ZOPE_FUNCTIONAL
+except ImportError as error:     # Zope is not installed
+    ZOPE_FUNCTIONAL = None
+    MISSING = str(error)
+
+
+WAIT = 30
+
+
+@unittest.skipIf(ZOPE_FUNCTIONAL is None, 'Zope is not installed')
+class ZopeSiteTests(unittest.TestCase):
+
+    layer = ZOPE_FUNCTIONAL
+
+    def setUp(self):
+        from zope.component.hooks import setSite
+        from z3c.taskqueue import processor
+        self.app = self.layer['app']
+        self.site = self.app.site1
+        self.addCleanup(processor.stopAll)
+        self.addCleanup(setSite, None)
+
+    def url(self, path):
+        return 'http://%s:%s/%s' % (self.layer['host'], self.layer['port'],
+                                    path)
+
+    def request(self, path, data=None, user=None, method=None):
+        request = urllib.request.Request(
+            self.url(path), method=method,
+            data=None if data is None else urllib.parse.urlencode(
+                data).encode())
+        if user is not None:
+            token = base64.b64encode(('%s:secret' % user).encode()).decode()
+            request.add_header('Authorization', 'Basic ' + token)
+        try:
+            with urllib.request.urlopen(request, timeout=WAIT) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def service(self):
+        from z3c.taskqueue import interfaces
+        return self.site.getSiteManager().getUtility(
+            interfaces.ITaskService, 'tasks')
+
+    def startProcessing(self):
+        from zope.component.hooks import setSite
+        service = self.service()
+        service.processorArguments = {'waitTime': 0.05}
+        transaction.commit()
+        setSite(self.site)
+        service.startProcessing()
+        self.assertTrue(service.isProcessing())
+        return service
+
+    def waitFinished(self, service, jobid):
+        def finished():
+            transaction.begin()
+            return service.getStatus(jobid) in ('completed', 'error')
+        wait(finished, timeout=WAIT)
+
+    def test_a_utility_of_an_ofs_site_starts_with_its_site_path(self):
+        import threading
+        self.startProcessing()
+        names = [t.name for t in threading.enumerate()]
+        self.assertIn('taskqueue.site1@tasks', names)
+
+    def test_a_job_added_in_a_request_runs_in_its_site_as_its_user(self):
+        service = self.startProcessing()
+        status, body = self.request('site1/@@enqueue', {'word': 'made'},
+                                    user='alice')
+        self.assertEqual(status, 200, body)
+        jobid = int(body)
+        self.waitFinished(service, jobid)
+        self.assertEqual(service.getStatus(jobid), 'completed',
+                         service.getError(jobid))
+        seen = service.getResult(jobid)
+        base = 'http://localhost:8080'
+        self.assertEqual(seen, {
+            'input': 'made', 'site': 'site1', 'user': 'alice',
+            'url': base + '/site1', 'folderUrl': base + '/site1/made',
+            'owner': 'alice'})
+        job = service.jobs[jobid]
+        self.assertEqual(job.context, {'site': 'site1', 'user': 'alice',
+                                       'userFolder': 'acl_users'})
+
+    def test_each_job_runs_as_the_user_who_added_it(self):
+        service = self.startProcessing()
+        ids = {user: int(self.request('site1/@@enqueue', {'word': user},
+                                      user=user)[1])
+               for user in ('alice', 'bob')}
+        for user, jobid in ids.items():
+            self.waitFinished(service, jobid)
+            self.assertEqual(service.getResult(jobid)['user'], user)
+            self.assertEqual(service.getResult(jobid)['owner'], user)
+
+    def test_a_job_whose_user_is_gone_fails_saying_so(self):
+        self.app.acl_users._doAddUser('carol', 'secret', [], [])
+        self.site.manage_setLocalRoles('carol', ['Manager'])
+        transaction.commit()
+        status, body = self.request('site1/@@enqueue', {'word': 'x'},
+                                    user='carol')
+        jobid = int(body)
+        # carol leaves before her job runs.
+        transaction.begin()
+        self.app.acl_users._doDelUsers(['carol'])
+        transaction.commit()
+        service = self.startProcessing()
+        self.waitFinished(service, jobid)
+        self.assertEqual(service.getStatus(jobid), 'error')
+        self.assertEqual(service.getError(jobid),
+                         "the user 'carol' who added the job no longer"
+                         " exists in /acl_users")
+        self.assertNotIn('x', self.site.objectIds())
+
+    def test_run_as_nobody(self):
+        service = self.startProcessing()
+        status, body = self.request('site1/@@enqueue', {'runAs': ''},
+                                    user='alice')
+        jobid = int(body)
+        self.waitFinished(service, jobid)
+        self.assertEqual(service.getResult(jobid)['user'], None)
+        self.assertEqual(service.getResult(jobid)['site'], 'site1')
+
+    def test_no_one_can_call_a_service_through_the_web(self):
+        # A service stored where traversal reaches it (GenericSetup
+        # stores utilities inside the site manager, with __parent__ and
+        # __name__): neither it nor its methods are published.
+        from z3c.taskqueue.service import TaskService
+        self.site.reachable = TaskService()
+        transaction.commit()
+        for path in ('site1/reachable', 'site1/reachable/getStatus?jobid=1',
+                     'site1/reachable/clean', 'site1/reachable/jobs'):
+            for user in (None, 'alice'):
+                status, body = self.request(path, user=user)
+                self.assertIn(status, (401, 403, 404), (path, user, body))
+                self.assertNotIn('TaskService', body)
+
+    def test_a_mistyped_path_finds_no_other_service(self):
+        from z3c.taskqueue._servicepath import findService
+        root = self.app._p_jar.root()
+        with self.assertRaises(LookupError):
+            findService(root, ['Application', 'site1', 'tasks'])
+        with self.assertRaises(LookupError):
+            findService(root, 'site1/acl_users@tasks')
+        self.assertIs(findService(root, 'site1@tasks')._p_oid,
+                      self.service()._p_oid)
