@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --upgrade pip setuptools wheel
 
 $(VENV)/.installed: $(BIN)/python setup.py
-	$(BIN)/python -m pip install -e '.[test]'
+	$(BIN)/python -m pip install -e '.[test,plone]'
 	touch $@
 
 demo: $(VENV)/.installed

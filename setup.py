@@ -83,6 +83,16 @@ setup(
         'autostart': [
             'zope.processlifetime',
         ],
+        # Installing the add-on in Plone 6 (profiles and control panel),
+        # and the Plone layer of the tests.  Plone's own constraints file
+        # cannot be had here: without the pins, pip takes pre-releases
+        # (plone.app.layout 7.0 alphas) that break Plone 6.
+        'plone': [
+            'Products.CMFPlone >= 6.0, < 7',
+            'plone.app.layout < 7',
+            'plone.app.contenttypes',
+            'plone.app.testing',
+        ],
         # psycopg2-binary rather than RelStorage[postgresql], which builds
         # psycopg2 from source and needs libpq's headers and a compiler.
         'relstorage': [

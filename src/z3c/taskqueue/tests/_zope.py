@@ -15,7 +15,6 @@
 service registered in it, users, a view that enqueues, and a task that
 says where and as whom it ran."""
 import plone.testing
-import transaction
 import zope.component
 import zope.interface
 from plone.testing import zope as zopetesting

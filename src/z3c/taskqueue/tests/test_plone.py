@@ -1,0 +1,140 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The add-on in a real Plone 6 site: its profile installs the service,
+a member's job edits a page as that member, and the catalog knows."""
+import unittest
+
+import transaction
+from zope.testing.wait import wait
+
+try:
+    from z3c.taskqueue.tests._plone import PLONE_FUNCTIONAL
+except ImportError:         # Plone is not installed (the plone extra)
+    PLONE_FUNCTIONAL = None
+
+
+WAIT = 30
+
+
+@unittest.skipIf(PLONE_FUNCTIONAL is None, 'Plone is not installed')
+class PloneSiteTests(unittest.TestCase):
+
+    layer = PLONE_FUNCTIONAL
+
+    def setUp(self):
+        from z3c.taskqueue import processor
+        self.portal = self.layer['portal']
+        self.addCleanup(processor.stopAll)
+
+    def service(self):
+        import zope.component
+        from z3c.taskqueue import interfaces
+        return zope.component.getUtility(interfaces.ITaskService, 'tasks')
+
+    def startProcessing(self):
+        service = self.service()
+        service.processorArguments = {'waitTime': 0.05}
+        transaction.commit()
+        service.startProcessing()
+        return service
+
+    def addAs(self, member, task, input):
+        from plone.app.testing import login
+        from plone.app.testing import logout
+        login(self.portal, member)
+        try:
+            jobid = self.service().add(task, input)
+        finally:
+            logout()
+        transaction.commit()
+        return jobid
+
+    def waitFinished(self, service, jobid):
+        def finished():
+            transaction.begin()
+            return service.getStatus(jobid) in ('completed', 'error')
+        wait(finished, timeout=WAIT)
+
+    def test_the_profile_installs_a_service_that_starts(self):
+        import threading
+        service = self.startProcessing()
+        self.assertTrue(service.isProcessing())
+        self.assertIn('taskqueue.plone@tasks',
+                      [t.name for t in threading.enumerate()])
+
+    def test_a_members_job_edits_a_page_and_the_catalog_knows(self):
+        service = self.startProcessing()
+        jobid = self.addAs('mary', 'retitle',
+                           {'path': 'doc', 'title': 'Edited by a job'})
+        self.waitFinished(service, jobid)
+        self.assertEqual(service.getStatus(jobid), 'completed',
+                         service.getError(jobid))
+        self.assertEqual(service.getResult(jobid), {
+            'user': 'mary', 'url': 'http://localhost:8080/plone/doc'})
+        transaction.begin()
+        catalog = self.portal.portal_catalog
+        found = catalog.unrestrictedSearchResults(Title='Edited by a job')
+        self.assertEqual([brain.getPath() for brain in found],
+                         ['/plone/doc'])
+        self.assertEqual(self.portal.doc.Title(), 'Edited by a job')
+
+    def test_a_job_has_the_permissions_of_its_member_only(self):
+        service = self.startProcessing()
+        jobid = self.addAs('joe', 'retitle',
+                           {'path': 'doc', 'title': 'Not allowed'})
+        self.waitFinished(service, jobid)
+        self.assertEqual(service.getStatus(jobid), 'error')
+        self.assertIn('Unauthorized', service.getError(jobid))
+        transaction.begin()
+        self.assertEqual(self.portal.doc.Title(), 'The old title')
+
+    def test_the_control_panel_is_for_managers(self):
+        from AccessControl import Unauthorized
+        from plone.app.testing import login
+        from plone.app.testing import logout
+        from plone.app.testing import setRoles
+        from plone.app.testing import TEST_USER_ID
+        from plone.app.testing import TEST_USER_NAME
+        actions = [action.getId() for action in
+                   self.portal.portal_controlpanel.listActions()]
+        self.assertIn('z3c.taskqueue', actions)
+        logout()
+        with self.assertRaises(Unauthorized):
+            self.portal.restrictedTraverse('@@taskqueue-controlpanel')
+        login(self.portal, 'mary')
+        with self.assertRaises(Unauthorized):
+            self.portal.restrictedTraverse('@@taskqueue-controlpanel')
+        setRoles(self.portal, TEST_USER_ID, ['Manager'])
+        login(self.portal, TEST_USER_NAME)
+        html = self.portal.restrictedTraverse('@@taskqueue-controlpanel')()
+        self.assertIn('not processing in this instance', html)
+        self.assertIn('<td>queued</td>', html)
+
+    def test_the_uninstall_profile_stops_and_removes_the_service(self):
+        import zope.component
+        from Products.CMFPlone.utils import get_installer
+        from plone.app.testing import setRoles
+        from plone.app.testing import TEST_USER_ID
+        from z3c.taskqueue import interfaces
+        service = self.startProcessing()
+        setRoles(self.portal, TEST_USER_ID, ['Manager'])
+        installer = get_installer(self.portal, self.layer['request'])
+        self.assertTrue(installer.uninstall_product('z3c.taskqueue'))
+        transaction.commit()
+        self.assertFalse(service.isProcessing())
+        self.assertIsNone(zope.component.queryUtility(
+            interfaces.ITaskService, 'tasks'))
+        actions = [action.getId() for action in
+                   self.portal.portal_controlpanel.listActions()]
+        self.assertNotIn('z3c.taskqueue', actions)
