@@ -13,32 +13,27 @@
 ##############################################################################
 """The ``z3c-taskqueue`` command: run workers, add jobs, show the queue."""
 import argparse
-import importlib
 import json
 import logging
 import math
 import os
-import re
 import signal
 import sys
 import threading
-import urllib.parse
 
 import transaction
-import ZODB
-import zodburi
-import zope.component
 
+from z3c.taskqueue import _loading
 from z3c.taskqueue import _servicepath
+from z3c.taskqueue import _uri
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import processor as _processor
+from z3c.taskqueue._uri import hide
+from z3c.taskqueue._uri import redact  # noqa: F401 (API)
+from z3c.taskqueue._uri import secrets  # noqa: F401 (API)
 
 
 log = logging.getLogger('z3c.taskqueue')
-
-# How long a worker waits for an unreachable ZEO server before it gives up
-# with an error, unless the URI says otherwise (?wait_timeout=...).
-ZEO_WAIT_TIMEOUT = 10
 
 
 #: The ranges of the command's numeric options, where they are narrower
@@ -57,6 +52,23 @@ MAX_COUNT = 1000000
 
 class CommandError(Exception):
     """A problem with the command's input, reported in one line."""
+
+
+def openDatabase(uri, create=False):
+    """Open the database ``uri`` names (see ``_uri.openDatabase``)."""
+    try:
+        return _uri.openDatabase(uri, create)
+    except _uri.URIError as error:
+        raise CommandError(str(error)) from None
+
+
+def loadTasks(modules, zcmlFiles):
+    """Load the modules and ZCML files that register the tasks; return
+    the names of the tasks (see ``_loading.loadTasks``)."""
+    try:
+        return _loading.loadTasks(modules, zcmlFiles)
+    except _loading.LoadError as error:
+        raise CommandError(str(error)) from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -126,118 +138,6 @@ def pythonCommand(module):
             ' sys.exit(main())' % (sys.path, module)]
 
 
-def openDatabase(uri, create=False):
-    """Open the database ``uri`` names (a zodburi URI).
-
-    A ``file://`` URI must name an existing file unless ``create``: a
-    mistyped path must not leave an empty database behind.
-    """
-    if uri.startswith('file://') and not create:
-        path = os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0])
-        if not os.path.exists(path):
-            raise CommandError(
-                'there is no database at %r (create one with: z3c-taskqueue'
-                ' init)' % (path,))
-    if uri.startswith('zeo://'):
-        parts = urllib.parse.urlsplit(uri.replace('zeo://', 'http://', 1))
-        if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):
-            uri += ('&' if parts.query else '?') + (
-                'wait_timeout=%d' % ZEO_WAIT_TIMEOUT)
-    shown = redact(uri)
-    try:
-        factory, dbkw = zodburi.resolve_uri(uri)
-    except zodburi.NoResolverForScheme:
-        raise CommandError('unknown storage URI scheme in %r (known: %s)'
-                           % (shown, ', '.join(_schemes()))) from None
-    except Exception as error:
-        raise CommandError('bad storage URI %r: %s'
-                           % (shown, _oneLine(error))) from None
-    try:
-        storage = factory()
-    except Exception as error:
-        raise CommandError('cannot open the storage %r: %s: %s' % (
-            shown, error.__class__.__name__,
-            hide(_oneLine(error), uri))) from None
-    try:
-        return ZODB.DB(storage, **dbkw)
-    except Exception as error:
-        storage.close()
-        raise CommandError('cannot open the database %r: %s: %s' % (
-            shown, error.__class__.__name__,
-            hide(_oneLine(error), uri))) from None
-
-
-# The secrets a storage URI can hold: the password of its user part, and
-# the values of keys that hold passwords (zodburi's ``password`` for ZEO,
-# RelStorage's ``password``, ``passwd`` and ``dsn``), wherever they are in
-# the URI: ``demo:`` and ``zconfig:`` URIs nest others.
-_SECRETS = (
-    re.compile(r'//[^/@:?#]*:([^@/?#]+)@'),
-    re.compile(r'[?&;]\w*(?:pass|pwd|secret|token|key|dsn|credential)\w*'
-               r'=([^&;#)\s]+)', re.I),
-)
-
-
-def secrets(uri):
-    """Return the secrets in ``uri``, as written and unquoted."""
-    found = set()
-    for pattern in _SECRETS:
-        for value in pattern.findall(uri):
-            found.add(value)
-            found.add(urllib.parse.unquote_plus(value))
-    return sorted(found, key=len, reverse=True)
-
-
-def hide(text, uri):
-    """Return ``text`` with the secrets of ``uri`` replaced by ``***``.
-
-    Secrets are masked where they stand in a URI in ``text``, and, if
-    four characters or longer, wherever else ``text`` holds them.
-    """
-    for pattern in _SECRETS:
-        text = pattern.sub(lambda match: _mask(match, 1), text)
-    for secret in secrets(uri):
-        if len(secret) >= 4:
-            text = text.replace(secret, '***')
-    return text
-
-
-def _mask(match, group):
-    start, end = match.span(group)
-    whole = match.group(0)
-    offset = match.start(0)
-    return whole[:start - offset] + '***' + whole[end - offset:]
-
-
-def redact(uri):
-    """Return ``uri`` with its passwords replaced by ``***``."""
-    return hide(uri, uri)
-
-
-class _HideSecrets(logging.Filter):
-    """Keeps the secrets of a URI out of every logged line."""
-
-    def __init__(self, uri):
-        super().__init__()
-        self.uri = uri
-
-    def filter(self, record):
-        text = record.getMessage()
-        hidden = hide(text, self.uri)
-        if hidden != text:
-            record.msg, record.args = hidden, None
-        return True
-
-
-def _oneLine(error):
-    return ' '.join(str(error).split())
-
-
-def _schemes():
-    from importlib.metadata import entry_points
-    return sorted(e.name for e in entry_points(group='zodburi.resolvers'))
-
-
 def findService(db, path):
     """Check that the service at ``path`` exists; return it and its
     connection."""
@@ -254,63 +154,27 @@ def findService(db, path):
     return service, connection
 
 
-def loadTasks(modules, zcmlFiles):
-    """Import ``modules`` and load ``zcmlFiles``, which register tasks."""
-    for name in modules:
-        _importTasks(name)
-    if zcmlFiles:
-        from zope.configuration import xmlconfig
-        context = None
-        for path in zcmlFiles:
-            try:
-                context = xmlconfig.file(path, context=context,
-                                         execute=False)
-            except Exception as error:
-                raise CommandError('cannot load ZCML file %r: %s' % (
-                    path, error)) from None
-        try:
-            context.execute_actions()
-        except Exception as error:
-            raise CommandError('cannot load ZCML: %s' % (error,)) from None
-    tasks = sorted(name for name, unused in zope.component.getUtilitiesFor(
-        interfaces.ITask))
-    if not tasks:
-        raise CommandError('no task is registered: name the modules or ZCML'
-                           ' files that register them with --import or'
-                           ' --zcml')
-    return tasks
-
-
-class _ExitDuringImport(BaseException):
-    """A module called ``os._exit()`` while ``--import`` imported it."""
-
-
-def _importTasks(name):
-    """Import the module ``name``; a failure, or a call of ``sys.exit()``
-    or ``os._exit()`` while it is imported, is a CommandError."""
-    def refuse(status):
-        raise _ExitDuringImport(status)
-    real, os._exit = os._exit, refuse
-    try:
-        importlib.import_module(name)
-    except SystemExit as error:
-        raise CommandError('module %r called sys.exit(%r) while it was'
-                           ' imported' % (name, error.code)) from None
-    except _ExitDuringImport as error:
-        raise CommandError('module %r called os._exit(%r) while it was'
-                           ' imported' % (name, error.args[0])) from None
-    except Exception as error:
-        raise CommandError('cannot import module %r: %s: %s' % (
-            name, error.__class__.__name__, error)) from None
-    finally:
-        os._exit = real
-
-
 def worker(args):
     from z3c.taskqueue.processor import MultiProcessor
-    tasks = loadTasks(args.imports, args.zcml)
+    if (args.uri is None) == (args.zope_conf is None):
+        raise CommandError('worker needs a database URI or --zope-conf, not'
+                           ' both')
     path = parsePath(args.service)
-    db = openDatabase(args.uri)
+    if args.zope_conf is not None:
+        try:
+            db = _loading.startZope(args.zope_conf)
+        except _loading.LoadError as error:
+            raise CommandError(str(error)) from None
+        reopen = None
+        args.uri = 'zope.conf:' + args.zope_conf
+    else:
+        db = None
+
+        def reopen():
+            return openDatabase(args.uri)
+    tasks = loadTasks(args.imports, args.zcml)
+    if db is None:
+        db = openDatabase(args.uri)
     processor = None
     try:
         unused, connection = findService(db, path)
@@ -318,7 +182,7 @@ def worker(args):
         processor = MultiProcessor(
             db, path, waitTime=args.wait, maxThreads=args.threads,
             leaseTime=args.lease, stopTimeout=args.stop_timeout,
-            spread=True, reopen=lambda: openDatabase(args.uri))
+            spread=True, reopen=reopen, baseURL=args.base_url)
         log.info('Worker %s: %d threads on %s, service %s, tasks %s',
                  processor.name, args.threads, redact(args.uri), args.service,
                  ', '.join(tasks))
@@ -495,8 +359,9 @@ def makeParser():
                         help='show tracebacks and debug logging')
     commands = parser.add_subparsers(dest='command', required=True)
 
-    def common(command, tasks=False):
-        command.add_argument('uri', help='database URI, e.g. file://var/'
+    def common(command, tasks=False, zope=False):
+        command.add_argument('uri', nargs='?' if zope else None,
+                             help='database URI, e.g. file://var/'
                              'Data.fs, zeo://127.0.0.1:8100, memory://')
         command.add_argument('--service', required=True,
                              help='path of the task service from the root:'
@@ -512,7 +377,17 @@ def makeParser():
                 ' (repeatable)')
 
     run = commands.add_parser('worker', help='run a worker until stopped')
-    common(run, tasks=True)
+    common(run, tasks=True, zope=True)
+    run.add_argument('--zope-conf', metavar='FILE',
+                     help="start the Zope instance of FILE (its zope.conf)"
+                     " in the worker, with its products, ZCML and database,"
+                     " instead of a URI")
+    run.add_argument('--base-url', metavar='URLS',
+                     help='the public URL of the root folder, or'
+                     ' SITE=URL for sites served at their own URL, comma'
+                     ' separated, for the URLs jobs make (default: the'
+                     ' base-url of the product-config, or'
+                     ' http://localhost:8080)')
     run.add_argument('--threads', type=_option('--threads'), default=1,
                      help='worker threads (default: %(default)s)')
     run.add_argument('--wait', type=_option('--wait'), default=1.0,
@@ -557,7 +432,7 @@ def main(argv=None):
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.INFO,
         format='%(asctime)s %(levelname)s %(name)s %(message)s')
-    hider = _HideSecrets(args.uri)
+    hider = _uri.HideSecrets(args.uri or '')
     for handler in logging.getLogger().handlers:
         handler.addFilter(hider)
     try:
@@ -565,12 +440,12 @@ def main(argv=None):
     except CommandError as error:
         if args.debug:
             raise
-        return _fail(hide(_oneLine(error), args.uri))
+        return _fail(hide(_uri.oneLine(error), args.uri or ''))
     except Exception as error:
         if args.debug:
             raise
         return _fail(hide('%s: %s' % (error.__class__.__name__,
-                                      _oneLine(error)), args.uri))
+                                      _uri.oneLine(error)), args.uri or ''))
     finally:
         for handler in logging.getLogger().handlers:
             handler.removeFilter(hider)

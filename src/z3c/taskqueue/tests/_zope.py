@@ -38,8 +38,26 @@ class EnqueueView:
         service = zope.component.getUtility(interfaces.ITaskService,
                                             name='tasks')
         runAs = self.request.form.get('runAs')
-        return str(service.add('whoami', self.request.form.get('word'),
+        task = self.request.form.get('task', 'whoami')
+        return str(service.add(task, self.request.form.get('word'),
                                runAs=runAs))
+
+
+class JobView:
+    """``?jobid=N``: the job's status, error and output, as JSON."""
+
+    def __init__(self, context, request):
+        self.context = context
+        self.request = request
+
+    def __call__(self):
+        import json
+        service = zope.component.getUtility(interfaces.ITaskService,
+                                            name='tasks')
+        job = service.jobs[int(self.request.form['jobid'])]
+        self.request.response.setHeader('Content-Type', 'application/json')
+        return json.dumps({'status': job.status, 'error': job.error,
+                           'output': job.output}, default=str)
 
 
 @zope.interface.implementer(interfaces.ITask)
