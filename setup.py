@@ -69,6 +69,10 @@ setup(
         'console_scripts': [
             'z3c-taskqueue = z3c.taskqueue.command:main',
         ],
+        # Plone loads the package's ZCML by itself (plone.autoinclude).
+        'z3c.autoinclude.plugin': [
+            'target = plone',
+        ],
     },
     extras_require={
         'test': [

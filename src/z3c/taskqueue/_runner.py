@@ -256,6 +256,7 @@ class Runner:
                 continue
             p.count('processed')
             self.trouble.over()
+            log.debug('Job %r (task %r) completed', jobid, task)
             return True
 
     def call(self, service, job, task, lease, started):

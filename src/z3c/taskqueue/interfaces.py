@@ -56,6 +56,15 @@ class ITask(zope.interface.Interface):
         .. versionadded:: 1.0
         """)
 
+    runAs = zope.interface.Attribute(
+        """Whom the task's jobs run as, unless a job says otherwise: None
+        (the default) for the user who added the job, ``NOBODY`` (``''``,
+        see ``z3c.taskqueue.jobcontext``) for the anonymous user, or a
+        user id.  Optional: a task without it runs as None says.
+
+        .. versionadded:: 1.0
+        """)
+
     def __call__(service, jobid, input):
         """Do the work of job ``jobid`` of ``service`` with ``input``.
 
@@ -141,6 +150,25 @@ class IJob(zope.interface.Interface):
 
     lease = zope.interface.Attribute(
         """The ``ILease`` of the worker processing the job, or None.
+
+        .. versionadded:: 1.0
+        """)
+
+    context = zope.interface.Attribute(
+        """Where and as whom the job runs, recorded when it was added: a
+        dict of strings with ``site`` (the path of the current site from
+        Zope's root folder), ``user`` and ``userFolder`` (a Zope user's
+        id and the path of its user folder) and ``principal`` (a
+        zope.security principal's id); None outside of any site and
+        without a user.  Processors run the job in it (see
+        ``z3c.taskqueue.jobcontext``).
+
+        .. versionadded:: 1.0
+        """)
+
+    runAs = zope.interface.Attribute(
+        """The ``runAs`` given to ``add()``: None for the user who added
+        the job (or the task's ``runAs``), ``''`` for nobody, or a user id.
 
         .. versionadded:: 1.0
         """)
@@ -405,24 +433,34 @@ class ITaskService(zope.interface.Interface):
     def getAvailableTasks():
         """Return a dict mapping each registered task name to its task."""
 
-    def add(task, input=None, startLater=False):
+    def add(task, input=None, startLater=False, *, runAs=None):
         """Queue a job for the task registered under ``task``.
 
         Return the new job's id.  With ``startLater`` the job waits in
-        status ``start later`` until ``startJob()``.  Raise ``ValueError``
-        when no task is registered under that name and ``TypeError`` when
-        the database cannot store ``input``; nothing is stored then.
+        status ``start later`` until ``startJob()``.  The current site and
+        user are recorded (``IJob.context``): a processor runs the job
+        there, as that user, or as ``runAs`` says (``''`` for nobody, a
+        user id).  Raise ``ValueError`` when no task is registered under
+        that name and ``TypeError`` when the database cannot store
+        ``input`` (an object of another database, say); nothing is
+        stored then.
+
+        .. versionchanged:: 1.0
+           Added ``runAs``; the context is recorded.
         """
 
     def addCronJob(task, input=None, minute=(), hour=(), dayOfMonth=(),
                    month=(), dayOfWeek=(), delay=None, *, cron=None,
-                   timezone=None, misfire='coalesce', misfireGrace=None):
+                   timezone=None, misfire='coalesce', misfireGrace=None,
+                   runAs=None):
         """Add a job that runs at the given times, or once after ``delay``.
 
         The times are UTC tuples or a crontab expression ``cron`` in the
         IANA ``timezone`` (default UTC), as in ``ICronJob``;
         ``misfire`` and ``misfireGrace`` say what happens to instants
-        that fell due while no processor ran the job.
+        that fell due while no processor ran the job.  ``delay=0`` runs
+        the job once, at once; delays over 100 years are refused.  The
+        context is recorded as ``add()`` does; ``runAs`` likewise.
 
         Return the new job's id.  Its status is ``delayed`` with a delay
         and ``cronjob`` otherwise.  The job is scheduled by the next

@@ -28,9 +28,10 @@ class SimpleTask:
     inputSchema = None
     outputSchema = None
 
-    def __init__(self, func, retryPolicy=None):
+    def __init__(self, func, retryPolicy=None, runAs=None):
         self.func = func
         self.retryPolicy = retryPolicy
+        self.runAs = runAs
 
     def __call__(self, service, jobid, input):
         return self.func(input)

@@ -225,6 +225,40 @@ class CommandTests(unittest.TestCase):
         self.assertIn('password=***', err)
         self.assertNotIn('s3cret', err)
 
+    def test_a_products_zcml_with_relative_names_loads(self):
+        # A product's configure.zcml names its handlers relative to its
+        # package, and need not include z3c.taskqueue's meta.zcml.
+        import sys
+        package = os.path.join(self.directory, 'myproduct')
+        os.mkdir(package)
+        with open(os.path.join(package, '__init__.py'), 'w') as f:
+            f.write('')
+        with open(os.path.join(package, 'tasks.py'), 'w') as f:
+            f.write('def shout(input):\n    return input.upper()\n')
+        with open(os.path.join(package, 'configure.zcml'), 'w') as f:
+            f.write('<configure xmlns:taskqueue='
+                    '"http://namespaces.zope.org/taskqueue">\n'
+                    '  <taskqueue:task name="shout"'
+                    ' handler=".tasks.shout" />\n'
+                    '</configure>\n')
+        sys.path.insert(0, self.directory)
+        self.addCleanup(sys.path.remove, self.directory)
+        self.addCleanup(sys.modules.pop, 'myproduct', None)
+        self.addCleanup(sys.modules.pop, 'myproduct.tasks', None)
+        from z3c.taskqueue.command import loadTasks
+        self.assertEqual(
+            loadTasks([], [os.path.join(package, 'configure.zcml')]),
+            ['shout'])
+
+    def test_worker_needs_a_uri_or_a_zope_conf(self):
+        self.assertFails(['worker', '--service', 'tasks', '--import',
+                          'z3c.taskqueue.testing'],
+                         'worker needs a database URI or --zope-conf')
+        self.assertFails(['worker', '--zope-conf',
+                          os.path.join(self.directory, 'zope.conf'),
+                          '--service', 'site1@tasks'],
+                         'there is no Zope configuration file')
+
     def test_python_command_runs_a_module_with_this_path(self):
         # What workers are started with where no z3c-taskqueue script
         # lies next to the interpreter, as under buildout.

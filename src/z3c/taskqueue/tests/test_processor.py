@@ -444,3 +444,30 @@ class ContractTests(unittest.TestCase):
                   for attempt in range(10) for i in range(20)]
         self.assertTrue(all(0 <= delay <= 4.0 for delay in delays))
         self.assertGreater(len(set(delays)), 100)   # jittered, not fixed
+
+
+class ConnectionPoolTests(ProcessorTestBase):
+    """A processor's connections do not crowd the application's pool."""
+
+    def test_a_processor_makes_room_for_its_connections(self):
+        import logging
+        from zope.testing.loggingsupport import InstalledHandler
+        from z3c.taskqueue.processor import MultiProcessor
+        self.provideTask()
+        log = InstalledHandler('ZODB.DB', level=logging.INFO)
+        self.addCleanup(log.uninstall)
+        self.db.setPoolSize(3)
+        application = [self.db.open() for i in range(2)]   # and ours
+        self.addCleanup(lambda: [c.close() for c in application])
+        jobid = self.service.add('count')
+        self.tm.commit()
+        processor = self.start(MultiProcessor, maxThreads=4)
+        self.waitUntilFinished([jobid])
+        self.assertEqual(self.db.getPoolSize(), 3 + 4 + 3)
+        processor.stop()
+        wait(lambda: not processor.running, timeout=WAIT)
+        self.assertEqual(self.db.getPoolSize(), 3)
+        self.assertEqual(
+            [record.getMessage() for record in log.records
+             if 'open connections with a pool_size' in record.getMessage()],
+            [])
