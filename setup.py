@@ -79,6 +79,7 @@ setup(
             'hypothesis',
             # A real Zope for the Zope layer: plone.testing's WSGI layers.
             'plone.testing[zope]',
+            'zope.principalregistry',
             'zope.processlifetime',
             'zope.site',
             'zope.testing',
