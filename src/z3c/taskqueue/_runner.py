@@ -199,11 +199,17 @@ class Runner:
                                    ' the name %r' % (job.task,), retry=False)
                 return True
             started = utcnow()
+            committing = False
             try:
                 output = self.call(service, job, task, lease, started)
                 if output is _LOST:
                     self.tm.abort()
                     return True
+                committing = True
+                if not service.completeJob(jobid, lease, output, p.clock()):
+                    self.tm.abort()
+                    return True
+                self.tm.commit()
             except ConflictError as error:
                 conflicts += 1
                 if self.conflicted(jobid, lease, task, error, conflicts,
@@ -220,25 +226,14 @@ class Runner:
                     raise
                 formatted = _formatException()
                 self.tm.abort()
-                self.recordFailure(jobid, lease, error, formatted,
-                                   started=started)
-                return True
-            try:
-                if not service.completeJob(jobid, lease, output, p.clock()):
-                    self.tm.abort()
+                if not committing:
+                    # The task raised: the job's failure.
+                    self.recordFailure(jobid, lease, error, formatted,
+                                       started=started)
                     return True
-                self.tm.commit()
-            except ConflictError as error:
-                conflicts += 1
-                if self.conflicted(jobid, lease, task, error, conflicts,
-                                   started):
-                    return True
-                continue
-            except UNAVAILABLE as error:
-                self.unavailable(jobid, error)
-                continue
-            except Exception as error:
-                self.tm.abort()
+                # The commit failed: the job's fault only if what it
+                # wrote cannot be stored, or if the storage refuses
+                # its changes, and only its, again and again.
                 p.resetCache(self.connection)
                 if _outcome.isDataFault(error) or (
                         storageFailures >= STORAGE_RETRIES
@@ -246,7 +241,7 @@ class Runner:
                         and self.probe(lease) is None):
                     self.recordFailure(
                         jobid, lease, 'its changes cannot be committed: %s'
-                        % _outcome.message(error), _formatException(),
+                        % _outcome.message(error), formatted,
                         retry=False, started=started)
                     return True
                 storageFailures += 1

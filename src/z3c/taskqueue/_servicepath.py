@@ -95,14 +95,15 @@ def _step(obj, key):
     """Go from ``obj`` to its item, or else its own attribute, ``key``."""
     if key == SITE_MANAGER:
         return obj.getSiteManager() if isSite(obj) else None
-    child = _child(obj, key)
-    if child is not None:
-        return child
+    found = child(obj, key)
+    if found is not None:
+        return found
     # An attribute of the object itself, never one acquired from above.
     return getattr(_base(obj), key, None)
 
 
-def _child(obj, key):
+def child(obj, key):
+    """Return the item ``key`` of ``obj``, or None (no acquisition)."""
     try:
         return obj[key]
     except (KeyError, TypeError, AttributeError):
@@ -121,7 +122,7 @@ def isSite(obj):
 def _siteService(root, sitePath, name):
     site = root.get(ROOT_FOLDER, root)
     for key in filter(None, sitePath.split('/')):
-        site = _child(site, key)
+        site = child(site, key)
         if site is None:
             raise LookupError('no site %r: %r not found' % (sitePath, key))
     if not isSite(site):
@@ -199,7 +200,7 @@ def _pathFromRootFolder(service, root):
     folder = root.get(ROOT_FOLDER)
     if folder is None:
         return None
-    for site in [folder] + [child for unused, child in _items(folder)]:
+    for site in [folder] + [obj for unused, obj in items(folder)]:
         if isSite(site):
             path = _pathFromOneSite(service, site)
             if path:
@@ -246,7 +247,8 @@ def _same(one, other):
             and one._p_jar.db() is other._p_jar.db())
 
 
-def _items(folder):
+def items(folder):
+    """Return the items of ``folder``, or an empty list."""
     try:
         return list(folder.items())
     except (AttributeError, TypeError):

@@ -112,12 +112,12 @@ def findServices(root, siteName, serviceName):
         return []
     if siteName == '*':
         sites = [(name, child) for name, child in
-                 [('', folder)] + _items(folder)
+                 [('', folder)] + _servicepath.items(folder)
                  if _servicepath.isSite(child)]
     else:
         site = folder
         for key in filter(None, siteName.split('/')):
-            site = _child(site, key)
+            site = _servicepath.child(site, key)
             if site is None:
                 log.error('Cannot autostart %s: there is no %r in the root'
                           ' folder', entry, siteName)
@@ -183,17 +183,3 @@ def startServicesOnOpen(event):
                  SWITCH)
         return
     startServices(event.database, names)
-
-
-def _items(folder):
-    try:
-        return list(folder.items())
-    except (AttributeError, TypeError):
-        return []
-
-
-def _child(folder, name):
-    try:
-        return folder[name]
-    except (KeyError, TypeError, AttributeError):
-        return None

@@ -233,14 +233,13 @@ def _rootURLs(request, site, sitePath, baseURL):
 
 
 def _traverse(app, path):
-    if app is None:
-        return None
+    """Return the object at ``path`` (names with ``/``) from ``app``,
+    without acquisition, or None."""
     obj = app
     for key in filter(None, (path or '').split('/')):
-        try:
-            obj = obj[key]
-        except (KeyError, TypeError, AttributeError):
-            return None
+        if obj is None:
+            break
+        obj = _servicepath.child(obj, key)
     return obj
 
 
