@@ -152,10 +152,6 @@ class Trouble:
                            what, count, message(error))
         return min(self.maximum, self.base * 2 ** min(count - 1, 16))
 
-    @property
-    def active(self):
-        return self.seen is not None
-
     def over(self):
         """Log that the work goes on again, if it had stopped: call it
         when a job's outcome was committed."""

@@ -335,8 +335,7 @@ class Runner:
                 return True
             if p.storageBroken():
                 p.reopen(self.generation)
-                p.disconnect(self.connection, self.tm)
-                self.generation, self.connection = p.connect(self.tm)
+                self.reconnect()
 
     def recordFailure(self, jobid, lease, error, formatted=None, retry=None,
                       started=None):

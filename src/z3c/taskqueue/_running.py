@@ -59,6 +59,10 @@ class RunningMixin:
         if job.status not in RUNNABLE:
             raise ValueError('job %r is %s: it cannot be processed'
                              % (job.id, job.status))
+        self._markProcessing(job)
+
+    def _markProcessing(self, job):
+        """Take ``job`` out of the queue or schedule it waits in."""
         self._unindex(job)
         self._setStatus(job, interfaces.PROCESSING)
 
@@ -123,8 +127,7 @@ class RunningMixin:
         if job is None:
             return None
         if manager.get() is not txn:
-            self._unindex(job)
-            self._setStatus(job, interfaces.PROCESSING)
+            self._markProcessing(job)
             job.attempts = attempts
             job.started = started
         return job

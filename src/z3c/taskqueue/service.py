@@ -426,8 +426,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         job = self._nextDueScheduled(now) or self._nextQueued(queue)
         if job is None:
             return None
-        self._unindex(job)
-        self._setStatus(job, interfaces.PROCESSING)
+        self._markProcessing(job)
         return job.id
 
     def _nextQueued(self, start=None):
