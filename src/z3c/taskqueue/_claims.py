@@ -19,7 +19,9 @@ import zope.component
 
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._outcome import message
+from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.lease import Lease
+from z3c.taskqueue.lease import sameLease
 from z3c.taskqueue.retry import policyFor
 
 
@@ -33,6 +35,12 @@ class ClaimsMixin:
     completing and failing a job are separate commits, so that a job is
     never lost between them and its result is committed exactly once.
 
+    A claim writes a lease and the claim index (``_claims``), not the
+    jobs; the commit that records a job's outcome writes the job and
+    nothing else, unless the job waits again or its cron job is
+    rescheduled.  The worker's next claim retires the lease: it moves the
+    finished jobs to the status index, all at once.
+
     A claim charges no attempt: the run does.  ``completeJob()`` and
     ``failJob()`` charge the attempt they record, and a job whose worker
     was lost is charged by ``recoverExpired()`` only if its run had
@@ -40,28 +48,40 @@ class ClaimsMixin:
     the first one still claimed is the one that was running.
     """
 
-    def claimJobs(self, owner, leaseTime, now=None, limit=1, queue=None):
+    def claimJobs(self, owner, leaseTime, now=None, limit=1, queue=None,
+                  *, queues=None, retire=(), accept=None):
         if now is None:
             now = time.time()
-        ids = []
-        while len(ids) < limit:
-            jobid = self.claimNextJob(now, queue)
-            if jobid is None:
-                break
-            ids.append(jobid)
-        if not ids:
+        for lease in retire:
+            self.retireLease(lease)
+        jobs = self._takeJobs(now, limit, queues, queue, accept)
+        if not jobs:
             return None, []
+        ids = [job.id for job in jobs]
         lease = Lease(owner, now + leaseTime, ids)
-        for jobid in ids:
-            self.jobs[jobid].lease = lease
+        self._claims.claim(lease, ids)
         return lease, ids
+
+    def _takeJobs(self, now, limit, queues=None, start=None, accept=None):
+        """Take up to ``limit`` due jobs out of their queues, in the order
+        they are to run, stopping at the first for which ``accept(job)``
+        is false; return them.  The jobs are not written."""
+        jobs = []
+        while len(jobs) < limit:
+            job = self._takeNext(now, queues, start, accept,
+                                 promote=not jobs)
+            if job is None:
+                break
+            jobs.append(job)
+        return jobs
 
     def completeJob(self, jobid, lease, output, now=None):
         job = self._claimedJob(jobid, lease)
         if job is None:
             return False
         job.attempts += 1
-        self._finish(job, _now(now), output=output)
+        self._claims.settle(job)
+        self._finish(job, _now(now), output=output, deferred=True)
         return True
 
     def failJob(self, jobid, lease, error, traceback=None, now=None,
@@ -70,10 +90,13 @@ class ClaimsMixin:
         if job is None:
             return False
         job.attempts += 1
-        self._recordFailure(job, _now(now), error, traceback, retry)
+        self._claims.settle(job)
+        self._recordFailure(job, _now(now), error, traceback, retry,
+                            deferred=True)
         return True
 
-    def _recordFailure(self, job, now, error, traceback=None, retry=None):
+    def _recordFailure(self, job, now, error, traceback=None, retry=None,
+                       deferred=False):
         """Let ``job``, charged for the run that raised ``error``, wait for
         another attempt or end in ``error``, as its retry policy says."""
         text = error if isinstance(error, str) else message(error)
@@ -90,29 +113,49 @@ class ClaimsMixin:
         else:
             log.error('Job %r (task %r) failed: %s%s', job.id, job.task,
                       text, '\n' + traceback if traceback else '')
-            self._finish(job, now, error=text, traceback=traceback)
+            self._finish(job, now, error=text, traceback=traceback,
+                         deferred=deferred)
 
     def releaseJob(self, jobid, lease, now=None):
         job = self._claimedJob(jobid, lease)
         if job is None:
             return False
+        self._claims.settle(job)
         self._waitAgain(job, _now(now))
         return True
 
     def renewLease(self, lease, leaseTime, now=None):
         lease.expires = _now(now) + leaseTime
 
+    def retireLease(self, lease):
+        """Drop the claims of ``lease`` that are settled, and index the
+        jobs they finished."""
+        for jobid in lease.jobs or self._claims.idsOf(lease):
+            job = self.jobs.get(jobid)
+            if (job is not None and _loads(job)
+                    and job.status in interfaces.FINISHED
+                    and self._settledBy(job, lease)):
+                self._statuses.add(job.status, jobid)
+        self._claims.retire(lease)
+
+    def _retireSettled(self):
+        """Retire every lease whose jobs are all settled."""
+        for lease, ids in self._claims.leases():
+            if all(self._settledBy(self.jobs.get(jobid), lease)
+                   for jobid in ids):
+                self.retireLease(lease)
+
+    def _settledBy(self, job, lease):
+        """Tell whether the claim of ``lease`` on ``job`` is settled."""
+        return (job is None or not _loads(job)
+                or sameLease(job._lastLease, lease))
+
     def recoverExpired(self, now=None):
         now = _now(now)
-        expired = {}
-        for job in self._loadIndexedIds(interfaces.PROCESSING):
-            lease = job.lease
-            if lease is None or lease.expires >= now:
-                continue
-            key = lease._p_oid or id(lease)
-            expired.setdefault(key, (lease, []))[1].append(job)
         recovered = []
-        for lease, jobs in expired.values():
+        for lease, ids in self._claims.leases():
+            if lease.expires >= now:
+                continue
             if lease._p_jar is not None:
                 # A renewal committed meanwhile makes this a conflict.
                 lease._p_jar.readCurrent(lease)
@@ -120,23 +163,30 @@ class ClaimsMixin:
                                     time.gmtime(lease.expires))
             reason = ('the worker %s was lost: its lease expired at %s'
                       % (lease.owner, expired))
-            recovered += self._recoverLease(lease, jobs, now, reason)
+            recovered += self._recoverLease(lease, ids, now, reason)
         return recovered
 
     def abandonLease(self, lease, now=None):
         now = _now(now)
-        jobs = [job for job in map(self.jobs.get, lease.jobs or ())
-                if job is not None and job.status == interfaces.PROCESSING
-                and _sameLease(job.lease, lease)]
         return self._recoverLease(
-            lease, jobs, now, 'the worker %s stopped before the job ended'
-            % (lease.owner,))
+            lease, self._claims.idsOf(lease), now,
+            'the worker %s stopped before the job ended' % (lease.owner,))
 
-    def _recoverLease(self, lease, jobs, now, reason):
-        """Let the claimed ``jobs`` of ``lease`` wait again, charging the
-        one that was running; return their ids."""
-        running = _runningJob(lease, jobs)
+    def _recoverLease(self, lease, ids, now, reason):
+        """Let the claimed jobs of ``lease`` wait again, charging the one
+        that was running; retire the lease; return the jobs' ids."""
+        order = list(lease.jobs) if lease.jobs is not None else sorted(ids)
+        order += [jobid for jobid in ids if jobid not in order]
+        jobs = []
+        for jobid in order:
+            job = self._loadIndexed(jobid, lambda: None)
+            if job is not None and self._claims.holds(job, lease):
+                jobs.append(job)
+        # The first job still claimed was running, or about to start; a
+        # lease that kept no order had all its jobs charged at the claim.
+        running = jobs[0] if jobs and lease.jobs is not None else None
         for job in jobs:
+            self._claims.settle(job)
             if job is running:
                 job.attempts += 1
             elif lease.jobs is not None:
@@ -154,12 +204,12 @@ class ClaimsMixin:
                           job.id, reason, job.attempts)
                 self._finish(job, now, error='%s; gave up after %d attempts'
                              % (reason, job.attempts))
+        self.retireLease(lease)
         return [job.id for job in jobs]
 
     def _claimedJob(self, jobid, lease):
         job = self.jobs.get(jobid)
-        if (job is not None and job.status == interfaces.PROCESSING
-                and _sameLease(job.lease, lease)):
+        if job is not None and self._claims.holds(job, lease):
             return job
         log.info('Job %r is no longer claimed by %r: discarding the run',
                  jobid, lease)
@@ -168,27 +218,19 @@ class ClaimsMixin:
     def _task(self, job):
         return zope.component.queryUtility(self.taskInterface, job.task)
 
+    # Shared commits: batchable jobs run in the transaction that takes
+    # them, so they need no claim.
 
-def _runningJob(lease, jobs):
-    """Return the job of ``jobs`` that the worker of ``lease`` was running
-    (or about to start) when it was lost; None for a lease that kept no
-    order, whose jobs were all charged when they were claimed."""
-    if lease.jobs is None:
-        return None
-    claimed = {job.id: job for job in jobs}
-    for jobid in lease.jobs:
-        if jobid in claimed:
-            return claimed[jobid]
-    return None
+    def _putBack(self, jobs):
+        """Put ``jobs``, taken by ``_takeJobs()`` and not run, back."""
+        for job in jobs:
+            self._queues.restore(job)
 
-
-def _sameLease(current, lease):
-    if current is None or lease is None:
-        return False
-    if current is lease:
-        return True
-    # The same stored lease, loaded by another connection.
-    return current._p_oid is not None and current._p_oid == lease._p_oid
+    def _indexFinished(self, jobs):
+        """Index those of ``jobs`` that finished in this transaction."""
+        for job in jobs:
+            if job.status in interfaces.FINISHED:
+                self._statuses.add(job.status, job.id)
 
 
 def _now(now):

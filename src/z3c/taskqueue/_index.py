@@ -135,3 +135,74 @@ def dueLimit(now):
 def keyTime(key):
     """Return the time, in seconds, a time key stands for."""
     return ((-key) >> _TIE_BITS) / 1000
+
+
+def newTree():
+    """Return an empty ``LOBTree`` holding the two sentinels (as None)."""
+    tree = BTrees.family64.IO.BTree()
+    tree[FIRST] = None
+    tree[LAST] = None
+    return tree
+
+
+def largestKeys(index, count, lo=FIRST + 1):
+    """Return up to ``count`` real keys of ``index`` not below ``lo``,
+    largest first (the order in which an index is consumed)."""
+    found = []
+    hi = LAST - 1
+    while len(found) < count:
+        try:
+            key = index.maxKey(hi)
+        except ValueError:
+            break
+        if key < lo or key == FIRST:
+            break
+        found.append(key)
+        hi = key - 1
+    return found
+
+
+# A queue key orders by priority, highest first, then as a time key does
+# (oldest first), with fewer bits for the tie-breaker:
+# priority (5 bits) | milliseconds (43 bits) | tie-breaker (15 bits).
+
+#: The priorities a job can have: the default is 0; a higher one is
+#: claimed first.
+MIN_PRIORITY = -10
+MAX_PRIORITY = 10
+
+_MS_BITS = 43
+_QUEUE_TIE_BITS = 63 - 5 - _MS_BITS
+_QUEUE_TIE_MASK = 2 ** _QUEUE_TIE_BITS - 1
+_MS_MASK = 2 ** _MS_BITS - 1
+
+
+def queueKey(priority, seconds, tieBreaker):
+    """Return the queue key of a job of ``priority`` queued at ``seconds``.
+
+    Raise ``ValueError`` for a time out of the range of ``timeKey()``.
+    """
+    if not MIN_TIME <= seconds <= MAX_TIME:
+        raise ValueError(
+            'the time %r is out of the range of the queues: from 0 (1970)'
+            ' to %d (%d)' % (seconds, MAX_TIME, MAX_YEAR))
+    band = MAX_PRIORITY - priority
+    return -((band << (_MS_BITS + _QUEUE_TIE_BITS))
+             | (math.ceil(seconds * 1000) << _QUEUE_TIE_BITS)
+             | (tieBreaker & _QUEUE_TIE_MASK))
+
+
+def priorityBand(priority):
+    """Return the smallest and the largest queue key of ``priority``."""
+    return (queueKey(priority, MAX_TIME, _QUEUE_TIE_MASK),
+            queueKey(priority, MIN_TIME, 0))
+
+
+def queueKeyPriority(key):
+    """Return the priority a queue key stands for."""
+    return MAX_PRIORITY - ((-key) >> (_MS_BITS + _QUEUE_TIE_BITS))
+
+
+def queueKeyTime(key):
+    """Return the time, in seconds, a queue key stands for."""
+    return (((-key) >> _QUEUE_TIE_BITS) & _MS_MASK) / 1000

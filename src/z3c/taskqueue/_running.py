@@ -56,9 +56,10 @@ class RunningMixin:
         return True
 
     def _claim(self, job):
-        if job.status not in RUNNABLE:
+        status = self._statusOf(job)
+        if status not in RUNNABLE:
             raise ValueError('job %r is %s: it cannot be processed'
-                             % (job.id, job.status))
+                             % (job.id, status))
         self._markProcessing(job)
 
     def _markProcessing(self, job):
@@ -132,11 +133,18 @@ class RunningMixin:
             job.started = started
         return job
 
-    def _finish(self, job, now, output=None, error=None, traceback=None):
+    def _finish(self, job, now, output=None, error=None, traceback=None,
+                deferred=False):
+        """Record the end of the run of ``job``: ``completed`` with
+        ``output``, or ``error``; a cron job is scheduled again.
+
+        With ``deferred``, a finished job is not put in the status index:
+        the caller does that, for many jobs at once.
+        """
         job.completed = utcnow()
         job.error = error
         job.traceback = traceback
-        job.lease = None
+        job._queueKey = None    # a claim took it out of its queue
         if error is None:
             job.output = output
         if interfaces.ICronJob.providedBy(job) and job.delay is None:
@@ -144,6 +152,6 @@ class RunningMixin:
             self._rescheduleAfterRun(job, now)
         else:
             self._setStatus(job, interfaces.COMPLETED if error is None
-                            else interfaces.ERROR)
+                            else interfaces.ERROR, index=not deferred)
         zope.event.notify(events.JobCompleted(job, self) if error is None
                           else events.JobFailed(job, self))

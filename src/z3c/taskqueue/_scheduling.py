@@ -20,65 +20,68 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue._outcome import message
 
 
-class SchedulingMixin:
-    """The part of the task service that keeps jobs waiting for a time.
+#: The most due jobs one claim moves to their queues: a claim is never a
+#: huge transaction, however many jobs fell due at once.
+PROMOTE_LIMIT = 100
 
-    Cron and delayed jobs wait in ``_pending`` until a ``processNext()``
-    (or a worker's claim) computes their due time from its ``now``; then
-    they wait in ``_schedule``, keyed by due time (see
-    ``_index.timeKey``), as do jobs waiting to be retried.
+
+class SchedulingMixin:
+    """The part of the task service that lets jobs wait for a time, in
+    ``_schedule`` (a ``schedule.Schedule``), and queues them when they
+    fall due.
+
+    Cron and delayed jobs are pending until a claim computes their due
+    time from its ``now``; a claim also moves the jobs due at its ``now``
+    to their queues, at their priority, in the order they fell due.
     """
 
-    def _schedulePending(self, now):
-        for jobid in list(_index.keys(self._pending)):
-            self._pending.remove(jobid)
-            job = self._loadIndexed(jobid, lambda: None)
-            if job is not None and job.status in (interfaces.CRONJOB,
-                                                  interfaces.DELAYED):
-                try:
-                    self._scheduleAt(job, job.timeOfNextCall(now))
-                except Exception as error:
-                    self._failUnrunnable(job, 'cannot be scheduled: %s'
-                                         % message(error))
-
-    def _scheduleAt(self, job, dueTime):
-        """Let ``job`` wait for its run at ``dueTime``."""
-        self._insertScheduled(job, dueTime)
-        job.scheduledFor = datetime.datetime.fromtimestamp(
-            dueTime, datetime.timezone.utc)
-
-    def _insertScheduled(self, job, dueTime):
-        job._scheduleKey = _index.insertBelow(
-            self._schedule, _index.timeKey(dueTime, job.id), job.id)
-
-    def _hasDueScheduled(self, now):
-        key = _index.lastKey(self._schedule)
-        return key is not None and key >= _index.dueLimit(now)
-
-    def _nextDueScheduled(self, now):
-        limit = _index.dueLimit(now)
-        while True:
-            key = _index.lastKey(self._schedule)
-            if key is None or key < limit:
-                return None
+    def _promoteDue(self, now):
+        """Schedule the pending jobs; queue those due at ``now``."""
+        if self._schedule.hasPending():
+            for jobid in self._schedule.takePending():
+                job = self._loadIndexed(jobid, lambda: None)
+                if job is not None and job.status in (interfaces.CRONJOB,
+                                                      interfaces.DELAYED):
+                    try:
+                        self._scheduleAt(job, job.timeOfNextCall(now))
+                    except Exception as error:
+                        self._failUnrunnable(job, 'cannot be scheduled: %s'
+                                             % message(error))
+        for i in range(PROMOTE_LIMIT):
+            due = self._schedule.nextDue(now)
+            if due is None:
+                return
+            key, jobid = due
             schedule = self._schedule
-            job = self._loadIndexed(schedule[key], lambda: schedule.pop(key))
-            if job is None:
-                continue
-            if not interfaces.ICronJob.providedBy(job):
-                return job      # a queued job waiting to be retried
+            job = self._loadIndexed(jobid, lambda: schedule.pop(key))
+            if job is not None:
+                self._queueDue(job, _index.keyTime(key), now)
+
+    def _queueDue(self, job, dueTime, now):
+        """Move ``job``, due at ``dueTime`` (by ``now``), from the schedule
+        to its queue."""
+        self._schedule.remove(job)
+        if interfaces.ICronJob.providedBy(job):
             try:
                 instant = job.dueInstant(now)
-                if instant is not None:
-                    job.scheduledFor = datetime.datetime.fromtimestamp(
-                        instant, datetime.timezone.utc)
-                    return job
-                # The job's misfire policy drops every instant due by now.
-                self._unindex(job)
-                self._scheduleAt(job, job.timeOfNextCall(now))
+                if instant is None:
+                    # The misfire policy drops every instant due by now.
+                    self._scheduleAt(job, job.timeOfNextCall(now))
+                    return
+                job.scheduledFor = datetime.datetime.fromtimestamp(
+                    instant, datetime.timezone.utc)
             except Exception as error:
                 self._failUnrunnable(job, 'cannot be scheduled: %s'
                                      % message(error))
+                return
+        self._setStatus(job, interfaces.QUEUED)
+        self._enqueue(job, min(dueTime, now))
+
+    def _scheduleAt(self, job, dueTime):
+        """Let ``job`` wait for its run at ``dueTime``."""
+        self._schedule.put(job, dueTime)
+        job.scheduledFor = datetime.datetime.fromtimestamp(
+            dueTime, datetime.timezone.utc)
 
     def _rescheduleAfterRun(self, job, now):
         self._setStatus(job, interfaces.CRONJOB)
@@ -90,12 +93,12 @@ class SchedulingMixin:
 
     def _waitAgain(self, job, dueTime):
         """Let a claimed job wait until ``dueTime`` for another attempt."""
-        job.lease = None
         if interfaces.ICronJob.providedBy(job):
             status = (interfaces.DELAYED if job.delay is not None
                       else interfaces.CRONJOB)
         else:
             status = interfaces.QUEUED
+        self._queues.remove(job)
         self._setStatus(job, status)
-        self._insertScheduled(job, min(dueTime, _index.MAX_TIME))
+        self._schedule.put(job, min(dueTime, _index.MAX_TIME))
         _wakeup.notifyOnCommit(self._transactionManager().get())

@@ -17,6 +17,8 @@ import time
 
 import persistent
 import zope.interface
+from ZODB.POSException import POSKeyError
+from ZODB.POSException import StateLoadError
 
 from z3c.taskqueue import _cron
 from z3c.taskqueue import _index
@@ -24,11 +26,21 @@ from z3c.taskqueue import _zones
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import payload
 from z3c.taskqueue._cron import LegacySchedule
+from z3c.taskqueue.queues import DEFAULT as DEFAULT_QUEUE
 
 
 def utcnow():
     """Return the current time as an aware UTC datetime."""
     return datetime.datetime.now(datetime.timezone.utc)
+
+
+def loads(job):
+    """Tell whether the record of ``job`` loads."""
+    try:
+        job._p_activate()
+        return True
+    except (StateLoadError, POSKeyError):
+        return False
 
 
 #: The longest delay ``addCronJob()`` takes: a hundred years.  The time
@@ -55,18 +67,31 @@ class Job(persistent.Persistent):
     started = None
     completed = None
     attempts = 0
+    queue = DEFAULT_QUEUE
+    priority = 0
+    #: Layout version 1 kept the lease of a claimed job here; layout
+    #: version 2 keeps claims in the service (``leaseOf()``).
     lease = None
 
-    # Where the service keeps the job; None while it is in no index.
+    # Where the service keeps the job; None while it is in no index.  A
+    # claim takes a job out of its queue without writing the job: the
+    # key may be stale, and is checked before it is used.
     _queueKey = None
     _scheduleKey = None
+    # The lease whose claim on the job was settled last (see
+    # ``lease.Claims``).
+    _lastLease = None
 
-    def __init__(self, id, task, input):
+    def __init__(self, id, task, input, queue=DEFAULT_QUEUE, priority=0):
         self.id = id
         self.task = task
         self.input = input
         self.status = interfaces.QUEUED
         self.created = utcnow()
+        if queue != DEFAULT_QUEUE:
+            self.queue = queue
+        if priority:
+            self.priority = priority
 
     @property
     def input(self):
@@ -121,8 +146,9 @@ class CronJob(Job):
 
     def __init__(self, id, task, input, minute=(), hour=(), dayOfMonth=(),
                  month=(), dayOfWeek=(), delay=None, *, cron=None,
-                 timezone=None, misfire=_cron.COALESCE, misfireGrace=None):
-        super().__init__(id, task, input)
+                 timezone=None, misfire=_cron.COALESCE, misfireGrace=None,
+                 queue=DEFAULT_QUEUE, priority=0):
+        super().__init__(id, task, input, queue, priority)
         self.update(minute, hour, dayOfMonth, month, dayOfWeek, delay,
                     cron=cron, timezone=timezone, misfire=misfire,
                     misfireGrace=misfireGrace)

@@ -11,10 +11,12 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Leases: a worker's time-limited claim on the jobs it took."""
+"""Leases: a worker's time-limited claim on the jobs it took, and the
+index of the claims."""
 import persistent
 import zope.interface
 
+from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 
 
@@ -45,3 +47,77 @@ class Lease(persistent.Persistent):
     def __repr__(self):
         return '<%s of %s until %.3f>' % (
             self.__class__.__name__, self.owner, self.expires)
+
+
+def sameLease(current, lease):
+    """Tell whether ``current`` and ``lease`` are the same stored lease,
+    perhaps loaded by two connections."""
+    if current is None or lease is None:
+        return False
+    if current is lease:
+        return True
+    return current._p_oid is not None and current._p_oid == lease._p_oid
+
+
+class Claims(persistent.Persistent):
+    """The jobs that workers claimed, each with the lease of its claim.
+
+    A claim writes its lease and one entry per job here, not the job: the
+    transaction that records the job's outcome writes the job, and only
+    the job, and marks the claim settled in it (``settle()``).  The
+    entries of a lease are removed once all its jobs are settled, by its
+    worker's next claim (``retire()``), or when it is recovered.
+
+    A job is claimed by a lease while its entry names that lease and the
+    job was not settled by it.  ``_byJob`` is a plain ``LOBTree`` with
+    sentinels (see ``_index``); this object is never written after it
+    is created.
+    """
+
+    def __init__(self):
+        self._byJob = _index.newTree()
+
+    def claim(self, lease, ids):
+        for jobid in ids:
+            self._byJob[jobid] = lease
+
+    def leaseOf(self, job):
+        """Return the lease that holds ``job`` unsettled, or None."""
+        lease = self._byJob.get(job.id)
+        if lease is None or sameLease(job._lastLease, lease):
+            return None
+        return lease
+
+    def holds(self, job, lease):
+        """Tell whether ``lease`` holds ``job`` unsettled."""
+        return sameLease(self.leaseOf(job), lease)
+
+    def settle(self, job):
+        """Mark the claim on ``job`` settled: its outcome is recorded."""
+        job._lastLease = self._byJob.get(job.id)
+
+    def retire(self, lease):
+        """Remove the entries of ``lease``."""
+        for jobid in lease.jobs or self.idsOf(lease):
+            if sameLease(self._byJob.get(jobid), lease):
+                del self._byJob[jobid]
+
+    def idsOf(self, lease):
+        return [jobid for jobid, current in self.items()
+                if sameLease(current, lease)]
+
+    def items(self):
+        """Iterate over ``(jobid, lease)`` of every entry."""
+        for jobid in _index.keys(self._byJob):
+            yield jobid, self._byJob[jobid]
+
+    def leases(self):
+        """Return the leases with entries, each with its entries' ids."""
+        found = {}
+        for jobid, lease in self.items():
+            key = lease._p_oid or id(lease)
+            found.setdefault(key, (lease, []))[1].append(jobid)
+        return list(found.values())
+
+    def size(self):
+        return _index.size(self._byJob)

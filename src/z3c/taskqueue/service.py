@@ -12,6 +12,7 @@
 #
 ##############################################################################
 """The task service: stores jobs, queues and schedules them, and runs them."""
+import functools
 import logging
 import random
 import time
@@ -26,7 +27,7 @@ from zope.location.interfaces import IContained
 from ZODB.POSException import POSKeyError
 from ZODB.POSException import StateLoadError
 
-from z3c.taskqueue import _index
+from z3c.taskqueue import _migration
 from z3c.taskqueue import _servicepath
 from z3c.taskqueue import _threads
 from z3c.taskqueue import _wakeup
@@ -35,13 +36,19 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue import jobcontext
 from z3c.taskqueue import payload
 from z3c.taskqueue import processor
+from z3c.taskqueue import queues
 from z3c.taskqueue._claims import ClaimsMixin
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
+from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.job import utcnow
+from z3c.taskqueue.lease import Claims
+from z3c.taskqueue.queues import JobQueues
+from z3c.taskqueue.schedule import Schedule
+from z3c.taskqueue.statusindex import StatusIndex
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -50,14 +57,24 @@ log = logging.getLogger('z3c.taskqueue')
 # must not depend on how many jobs were queued or claimed.
 _random = random.Random()
 
-#: How many queues the queued jobs are spread over: workers that start
-#: at different queues rarely claim the same job at the same time.
-QUEUE_COUNT = 8
+#: The layout of the indexes that this code reads and writes.  A service
+#: of an older layout is migrated by the first method that uses it (see
+#: ``_migration``).
+LAYOUT = _migration.LAYOUT
 
-#: The statuses whose jobs are found through an id set: ``clean()`` and
-#: ``recoverExpired()`` need them.  Queued, cron and delayed jobs are
-#: found through the queues, the schedule and the pending set.
-INDEXED = (interfaces.PROCESSING, interfaces.STARTLATER) + interfaces.FINISHED
+#: The statuses in which a job may be claimed by a worker.
+CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
+             interfaces.PROCESSING)
+
+
+def migrated(method):
+    """Migrate the service to ``LAYOUT`` before ``method`` runs."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kw):
+        if self._layout != LAYOUT:
+            _migration.migrate(self)
+        return method(self, *args, **kw)
+    return wrapper
 
 
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
@@ -65,19 +82,21 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                   persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
-    ``jobs`` maps ids to jobs.  Queued jobs wait in ``_queues``, each a
-    BTree keyed by the time the job was queued (see ``_index.timeKey``:
-    the oldest job has the largest key, so new jobs go to the front and
-    workers take from the end); a job goes to the queue its id picks.
-    Cron and delayed jobs wait in ``_pending`` until a ``processNext()``
-    computes their due time and moves them to ``_schedule``.
-    ``_byStatus`` holds the ids of the jobs in the ``INDEXED`` statuses,
-    each status in as many sets as there are queues, a job in the set its
-    id picks: workers that take from different queues write different
-    sets.
+    ``jobs`` maps ids to jobs; each index is an object of its own that
+    owns its BTrees:
+
+    - ``_queues`` (``queues.JobQueues``): the due jobs, by queue name and
+      priority, in the order workers claim them;
+    - ``_schedule`` (``schedule.Schedule``): the cron, delayed and
+      retried jobs, until they fall due;
+    - ``_claims`` (``lease.Claims``): the jobs workers claimed, with
+      their leases;
+    - ``_statuses`` (``statusindex.StatusIndex``): the finished jobs, the
+      jobs that wait to be started, and those claimed without a lease.
+
     All of them are BTrees that concurrent transactions change without
     conflict in all but rare cases (see ``_index``); the service object
-    itself is never written after it is created.
+    itself is written only when it is created or migrated.
 
     No single job can stop the others: an index entry whose job is gone
     is dropped, and a job whose record no longer loads is replaced by one
@@ -96,58 +115,68 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     processorFactory = processor.SimpleProcessor
     processorArguments = {'waitTime': 1.0}
 
+    # Services stored before the layout was recorded are of version 1.
+    _layout = 1
+
     _v_nextid = None
     _v_enqueued = None
 
     def __init__(self):
         self.jobs = BTrees.family32.IO.BTree()
-        self._queues = tuple(_index.newIndex() for i in range(QUEUE_COUNT))
-        self._schedule = _index.newIndex()
-        self._pending = _index.newIdSet()
-        self._byStatus = {
-            status: tuple(_index.newIdSet() for i in range(QUEUE_COUNT))
-            for status in INDEXED}
+        self._queues = JobQueues()
+        self._schedule = Schedule()
+        self._claims = Claims()
+        self._statuses = StatusIndex()
+        self._layout = LAYOUT
 
     # Adding jobs
 
     def getAvailableTasks(self):
         return dict(zope.component.getUtilitiesFor(self.taskInterface))
 
-    def add(self, task, input=None, startLater=False, *, runAs=None):
-        self._checkTask(task)
-        self._checkInput(task, input)
+    @migrated
+    def add(self, task, input=None, startLater=False, *, runAs=None,
+            queue=None, priority=0):
+        queue, priority = self._checkJob(task, input, queue, priority)
         context = jobcontext.capture(runAs)
-        job = Job(self._generateId(), task, input)
+        job = Job(self._generateId(), task, input, queue, priority)
         job.context, job.runAs = context, runAs
         status = interfaces.STARTLATER if startLater else interfaces.QUEUED
         self._store(job, status)
         return job.id
 
+    @migrated
     def addCronJob(self, task, input=None, minute=(), hour=(),
                    dayOfMonth=(), month=(), dayOfWeek=(), delay=None, *,
                    cron=None, timezone=None, misfire='coalesce',
-                   misfireGrace=None, runAs=None):
-        self._checkTask(task)
-        self._checkInput(task, input)
+                   misfireGrace=None, runAs=None, queue=None, priority=0):
+        queue, priority = self._checkJob(task, input, queue, priority)
         context = jobcontext.capture(runAs)
         job = CronJob(self._generateId(), task, input, minute, hour,
                       dayOfMonth, month, dayOfWeek, delay, cron=cron,
                       timezone=timezone, misfire=misfire,
-                      misfireGrace=misfireGrace)
+                      misfireGrace=misfireGrace, queue=queue,
+                      priority=priority)
         job.context, job.runAs = context, runAs
         self._store(job, job.status)
         return job.id
 
-    def _checkTask(self, task):
+    def _checkJob(self, task, input, queue, priority):
+        """Check a new job's task, input, queue and priority; return the
+        queue and priority."""
         if not isinstance(task, str):
             raise ValueError('a task name must be a string, not %r' % (task,))
-        if zope.component.queryUtility(self.taskInterface, task) is None:
+        utility = zope.component.queryUtility(self.taskInterface, task)
+        if utility is None:
             raise ValueError('no task is registered under the name %r'
                              % (task,))
-
-    def _checkInput(self, task, input):
+        if queue is None:
+            queue = getattr(utility, 'queue', None) or queues.DEFAULT
+        queues.checkName(queue)
+        queues.checkPriority(priority)
         payload.checkStorable(input, self._p_jar,
                               'the input of task %r' % (task,))
+        return queue, priority
 
     def _generateId(self):
         # Ids count up from a random start per connection, so that jobs
@@ -165,42 +194,37 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def _store(self, job, status):
         job.status = status
         self.jobs[job.id] = job
-        if status in self._byStatus:
-            self._statusSet(status, job.id).add(job.id)
+        self._statuses.add(status, job.id)
         if status == interfaces.QUEUED:
             self._enqueue(job)
         elif status in (interfaces.CRONJOB, interfaces.DELAYED):
-            self._pending.add(job.id)
+            self._schedule.addPending(job)
         zope.event.notify(events.JobAdded(job, self))
 
-    def _enqueue(self, job):
+    def _enqueue(self, job, seconds=None):
+        """Let ``job`` wait in its queue, as of ``seconds`` (now)."""
         # Jobs queued in one millisecond keep their order by a counter of
         # this connection's, which starts at random like the ids.
         if self._v_enqueued is None:
             self._v_enqueued = _random.randrange(2 ** 20)
         self._v_enqueued += 1
-        job._queueKey = _index.insertBelow(
-            self._queueOf(job),
-            _index.timeKey(time.time(), self._v_enqueued), job.id)
+        self._queues.put(job, time.time() if seconds is None else seconds,
+                         self._v_enqueued)
         _wakeup.notifyOnCommit(self._transactionManager().get())
 
-    def _queueOf(self, job):
-        return self._queues[job.id % len(self._queues)]
-
-    def _setStatus(self, job, status):
+    def _setStatus(self, job, status, index=True):
+        """Set the status of ``job``, and its entry in the status index
+        unless ``index`` is false (the lease's retirement adds it)."""
         if job.status != status:
-            if job.status in self._byStatus:
-                self._statusSet(job.status, job.id).remove(job.id)
-            if status in self._byStatus:
-                self._statusSet(status, job.id).add(job.id)
+            if index:
+                self._statuses.move(job.id, job.status, status)
+            else:
+                self._statuses.remove(job.status, job.id)
             job.status = status
-
-    def _statusSet(self, status, jobid):
-        sets = self._byStatus[status]
-        return sets[jobid % len(sets)]
 
     # Managing jobs
 
+    @migrated
     def startJob(self, jobid):
         job = self.jobs[jobid]
         if job.status != interfaces.STARTLATER:
@@ -209,67 +233,84 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._enqueue(job)
         return True
 
+    @migrated
     def reschedule(self, jobid):
         job = self.jobs[jobid]
+        status = self._statusOf(job)
         if (interfaces.ICronJob.providedBy(job)
-                and job.status == interfaces.PROCESSING):
+                and status == interfaces.PROCESSING):
             return
-        if (not interfaces.ICronJob.providedBy(job) or job.status not in
-                (interfaces.CRONJOB, interfaces.DELAYED)):
+        if (not interfaces.ICronJob.providedBy(job) or status not in
+                (interfaces.CRONJOB, interfaces.DELAYED, interfaces.QUEUED)):
             raise ValueError(
                 'job %r is %s: only cron and delayed jobs that wait to run'
-                ' can be rescheduled' % (jobid, job.status))
+                ' can be rescheduled' % (jobid, status))
         self._unindex(job)
         self._setStatus(job, interfaces.DELAYED if job.delay is not None
                         else interfaces.CRONJOB)
-        self._pending.add(job.id)
+        self._schedule.addPending(job)
 
+    @migrated
     def cancel(self, jobid):
         job = self.jobs[jobid]
-        if job.status in (interfaces.QUEUED, interfaces.CRONJOB,
-                          interfaces.DELAYED, interfaces.STARTLATER):
+        if self._statusOf(job) in (interfaces.QUEUED, interfaces.CRONJOB,
+                                   interfaces.DELAYED, interfaces.STARTLATER):
             self._unindex(job)
             self._setStatus(job, interfaces.CANCELLED)
             zope.event.notify(events.JobCancelled(job, self))
 
+    @migrated
     def clean(self, status=interfaces.FINISHED):
         if isinstance(status, str):
             status = (status,)
+        for name in status:
+            if name not in interfaces.STATUSES:
+                raise ValueError('there is no job status %r' % (name,))
+        if any(name in interfaces.FINISHED for name in status):
+            self._retireSettled()
         for name in status:
             for jobid in self._idsInStatus(name):
                 job = self.jobs.get(jobid)
                 if job is not None and _loads(job):
                     self._unindex(job)
-                if name in self._byStatus:
-                    self._statusSet(name, jobid).remove(jobid)
+                self._statuses.remove(name, jobid)
                 if job is not None:
                     del self.jobs[jobid]
 
     def _idsInStatus(self, status):
         """Return the ids of the jobs in ``status``, from the indexes.
 
-        Cron, delayed and retried jobs are told apart by loading them.
+        Cron, delayed, retried and claimed jobs are told apart by loading
+        them.
         """
-        if status in self._byStatus:
-            return [jobid for ids in self._byStatus[status]
-                    for jobid in _index.keys(ids)]
         if status not in interfaces.STATUSES:
             raise ValueError('there is no job status %r' % (status,))
-        candidates = [self._schedule[key]
-                      for key in _index.keys(self._schedule)]
-        if status == interfaces.QUEUED:
-            candidates += [queue[key] for queue in self._queues
-                           for key in _index.keys(queue)]
-        else:
-            candidates += list(_index.keys(self._pending))
-        return [jobid for jobid in candidates
-                if self._peekStatus(jobid) == status]
+        ids = []
+        if self._statuses.indexes(status):
+            ids = self._statuses.ids(status)
+        if status == interfaces.PROCESSING:
+            ids += [jobid for jobid, lease in self._claims.items()
+                    if self._peekStatus(jobid) == status]
+        elif status in (interfaces.QUEUED, interfaces.CRONJOB,
+                        interfaces.DELAYED):
+            candidates = self._schedule.ids() + list(self._queues.ids())
+            ids += [jobid for jobid in candidates
+                    if self._peekStatus(jobid) == status]
+        return ids
 
     def _peekStatus(self, jobid):
         """Return the status of job ``jobid``; None if it is gone or does
         not load.  Changes nothing."""
         job = self.jobs.get(jobid)
-        return job.status if job is not None and _loads(job) else None
+        return self._statusOf(job) if job is not None and _loads(job) else None
+
+    def _statusOf(self, job):
+        """Return the status of ``job``: ``processing`` while a worker's
+        lease holds it, else the one it records."""
+        if (job.status in CLAIMABLE
+                and self._claims.leaseOf(job) is not None):
+            return interfaces.PROCESSING
+        return job.status
 
     def _loadIndexed(self, jobid, drop):
         """Return the job ``jobid`` that an index entry names, loaded.
@@ -293,17 +334,6 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
             return None
         return job
 
-    def _loadIndexedIds(self, status):
-        """Return the jobs whose ids are in the id sets of ``status``."""
-        jobs = []
-        for ids in self._byStatus[status]:
-            for jobid in list(_index.keys(ids)):
-                job = self._loadIndexed(
-                    jobid, lambda ids=ids, jobid=jobid: ids.remove(jobid))
-                if job is not None:
-                    jobs.append(job)
-        return jobs
-
     def _replaceUnloadable(self, jobid, error):
         cause = error.__cause__ or error
         reason = ('the record of job %r cannot be loaded (%s); it was'
@@ -314,7 +344,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         job.error = reason
         job.completed = utcnow()
         self.jobs[jobid] = job
-        self._statusSet(interfaces.ERROR, jobid).add(jobid)
+        self._statuses.add(interfaces.ERROR, jobid)
 
     def _failUnrunnable(self, job, reason):
         """End ``job``, which cannot be scheduled or run, in ``error``."""
@@ -322,26 +352,19 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._unindex(job)
         job.error = reason
         job.completed = utcnow()
-        job.lease = None
         self._setStatus(job, interfaces.ERROR)
         zope.event.notify(events.JobFailed(job, self))
 
     def _unindex(self, job):
-        """Take ``job`` out of the queue, the schedule and the pending set.
-        """
-        if job._queueKey is not None:
-            del self._queueOf(job)[job._queueKey]
-            job._queueKey = None
-        if job._scheduleKey is not None:
-            del self._schedule[job._scheduleKey]
-            job._scheduleKey = None
-        if job.id in self._pending:
-            self._pending.remove(job.id)
+        """Take ``job`` out of its queue and the schedule."""
+        self._queues.remove(job)
+        self._schedule.remove(job)
 
     # Asking about jobs
 
+    @migrated
     def getStatus(self, jobid):
-        return self.jobs[jobid].status
+        return self._statusOf(self.jobs[jobid])
 
     def getResult(self, jobid):
         return self.jobs[jobid].output
@@ -349,26 +372,44 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def getError(self, jobid):
         return self.jobs[jobid].error
 
+    @migrated
+    def leaseOf(self, jobid):
+        return self._claims.leaseOf(self.jobs[jobid])
+
+    @migrated
     def countJobs(self):
         counts = dict.fromkeys(interfaces.STATUSES, 0)
-        for status, sets in self._byStatus.items():
-            counts[status] = sum(map(_index.size, sets))
-        counts[interfaces.QUEUED] = sum(map(_index.size, self._queues))
-        # Cron, delayed and retried jobs: not many, one load each.
-        waiting = [self._schedule[key] for key in _index.keys(self._schedule)]
-        for jobid in waiting + list(_index.keys(self._pending)):
+        for status in self._statuses.statuses():
+            counts[status] = self._statuses.size(status)
+        counts[interfaces.QUEUED] = self._queues.size()
+        # Claimed jobs, and those whose lease is not retired yet; cron,
+        # delayed and retried jobs: not many, one load each.
+        for jobid, lease in self._claims.items():
+            job = self.jobs.get(jobid)
+            if job is None or not _loads(job):
+                continue
+            status = self._statusOf(job)
+            if status == interfaces.PROCESSING or (
+                    status in interfaces.FINISHED
+                    and self._settledBy(job, lease)
+                    and not self._statuses.holds(status, jobid)):
+                counts[status] += 1
+        for jobid in self._schedule.ids():
             status = self._peekStatus(jobid)
             if status is not None:
                 counts[status] += 1
         return counts
 
+    @migrated
+    def countQueued(self):
+        return self._queues.sizes()
+
+    @migrated
     def oldestQueuedAge(self, now=None):
-        keys = [key for key in map(_index.lastKey, self._queues)
-                if key is not None]
-        if not keys:
+        oldest = self._queues.oldestTime()
+        if oldest is None:
             return None
-        return (time.time() if now is None else now) - _index.keyTime(
-            max(keys))
+        return (time.time() if now is None else now) - oldest
 
     # Processing jobs in threads
 
@@ -411,64 +452,48 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
 
     # Processing jobs
 
-    def hasJobsWaiting(self, now=None):
+    @migrated
+    def hasJobsWaiting(self, now=None, queues=None):
         if now is None:
             now = time.time()
-        return (_index.firstKey(self._pending) is not None
-                or self._hasDueScheduled(now)
-                or any(_index.lastKey(queue) is not None
-                       for queue in self._queues))
+        return (self._schedule.hasPending()
+                or self._schedule.nextDue(now) is not None
+                or not self._queues.isEmpty(queues))
 
+    @migrated
     def claimNextJob(self, now=None, queue=None):
         if now is None:
             now = time.time()
-        self._schedulePending(now)
-        job = self._nextDueScheduled(now) or self._nextQueued(queue)
+        job = self._takeNext(now, start=queue)
         if job is None:
             return None
         self._markProcessing(job)
         return job.id
 
-    def _nextQueued(self, start=None):
-        """Return the oldest queued job, or the oldest of queue ``start``.
+    def _takeNext(self, now, queues=None, start=None, accept=None,
+                  promote=True):
+        """Take the next due job of ``queues`` (None: all) out of its
+        queue and return it; None if none is due, or if ``accept(job)``
+        is false for it (then it stays).  The job is not written.
 
-        If that queue is empty, take from a random one that is not: the
-        workers whose queues ran dry spread out instead of crowding the
-        next queue.
+        With ``promote``, queue the jobs of the schedule due at ``now``
+        first.
         """
+        if promote:
+            self._promoteDue(now)
         while True:
-            key, queue = self._nextQueueKey(start)
+            key, shard = self._queues.head(queues, start)
             if key is None:
                 return None
-            job = self._loadIndexed(queue[key], lambda: queue.pop(key))
-            if job is not None:
-                return job
-
-    def _nextQueueKey(self, start):
-        queues = self._queues
-        if start is not None:
-            queue = queues[start % len(queues)]
-            key = _index.lastKey(queue)
-            if key is not None:
-                return key, queue
-        found = [(key, queue) for key, queue in
-                 zip(map(_index.lastKey, queues), queues)
-                 if key is not None]
-        if not found:
-            return None, None
-        if start is None:
-            return max(found, key=lambda pair: pair[0])
-        return _random.choice(found)
+            job = self._loadIndexed(shard[key], lambda: shard.pop(key))
+            if job is None:
+                continue
+            if accept is not None and not accept(job):
+                return None
+            del shard[key]
+            return job
 
     def _transactionManager(self):
         jar = self._p_jar
         return transaction.manager if jar is None else jar.transaction_manager
 
-
-def _loads(job):
-    """Tell whether the record of ``job`` loads."""
-    try:
-        job._p_activate()
-        return True
-    except (StateLoadError, POSKeyError):
-        return False

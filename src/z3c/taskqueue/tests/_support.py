@@ -59,100 +59,142 @@ def openConnection(test, db):
     return connection, manager
 
 
+def indexTrees(service):
+    """Return a dict naming every BTree of the service's indexes."""
+    trees = {'schedule': service._schedule.due,
+             'pending': service._schedule.pending,
+             'claims': service._claims._byJob}
+    trees.update(('queue %r[%d]' % (name, i), shard)
+                 for name, shards in service._queues._byName.items()
+                 for i, shard in enumerate(shards))
+    trees.update(('status %r[%d]' % (status, i), ids)
+                 for status in service._statuses.statuses()
+                 for i, ids in enumerate(service._statuses.sets(status)))
+    return trees
+
+
+def queueShards(service):
+    """Return the shards of all queues of the service."""
+    return [shard for shards in service._queues._byName.values()
+            for shard in shards]
+
+
 def indexProblems(service, processing_allowed=False):
     """Return a list of the ways the service's indexes disagree with its jobs.
 
-    Walks ``service.jobs`` and every index: ``_byStatus``, ``_queues``,
-    ``_schedule`` and ``_pending``.  An empty list means consistent.
+    Walks ``service.jobs`` and every index: the queues, the schedule, the
+    claims and the status index.  An empty list means consistent.
     """
     from z3c.taskqueue import interfaces
     from z3c.taskqueue._index import FIRST
     from z3c.taskqueue._index import LAST
     from z3c.taskqueue._index import keyTime
     from z3c.taskqueue._index import keys
-    from z3c.taskqueue.service import INDEXED
+    from z3c.taskqueue.lease import sameLease
+    from z3c.taskqueue.statusindex import INDEXED
 
     problems = []
     waiting = (interfaces.CRONJOB, interfaces.DELAYED)
+    if service._layout != 2:
+        return ['the service has layout version %r' % service._layout]
+    queues, schedule = service._queues, service._schedule
+    claims, statuses = service._claims, service._statuses
 
-    indexes = [('_queues[%d]' % i, queue)
-               for i, queue in enumerate(service._queues)]
-    indexes += [('_schedule', service._schedule),
-                ('_pending', service._pending)]
-    if set(service._byStatus) != set(INDEXED):
-        problems.append('_byStatus has keys %r' % sorted(service._byStatus))
-    indexes.extend(('_byStatus[%r][%d]' % (status, i), ids)
-                   for status, sets in sorted(service._byStatus.items())
-                   for i, ids in enumerate(sets))
+    indexes = [('queue %r[%d]' % (name, i), shard)
+               for name, shards in queues._byName.items()
+               for i, shard in enumerate(shards)]
+    indexes += [('schedule', schedule.due), ('pending', schedule.pending),
+                ('claims', claims._byJob)]
+    if set(statuses.statuses()) != set(INDEXED):
+        problems.append('the status index has %r' % statuses.statuses())
+    indexes.extend(('status %r[%d]' % (status, i), ids)
+                   for status in sorted(statuses.statuses())
+                   for i, ids in enumerate(statuses.sets(status)))
     for name, index in indexes:
         if FIRST not in index or LAST not in index:
             problems.append('%s lost a sentinel' % name)
 
     jobs = dict(service.jobs.items())
+    claimed = {}        # claimed and not settled
+    unretired = {}      # settled, the lease not retired yet
+    for jobid, lease in claims.items():
+        job = jobs.get(jobid)
+        if job is None:
+            problems.append('the claims hold the unknown job %r' % jobid)
+        elif sameLease(job._lastLease, lease):
+            unretired[jobid] = job
+        else:
+            claimed[jobid] = job
     for jobid, job in jobs.items():
         if job.id != jobid:
             problems.append('job %r is stored under %r' % (job.id, jobid))
         if job.status not in interfaces.STATUSES:
             problems.append('job %r has status %r' % (jobid, job.status))
-        if job.status == interfaces.PROCESSING and not processing_allowed:
+        if service.getStatus(jobid) == interfaces.PROCESSING and (
+                not processing_allowed):
             problems.append('job %r is left processing' % jobid)
+    for jobid, job in claimed.items():
+        if job.status not in (interfaces.QUEUED, interfaces.PROCESSING):
+            problems.append('job %r is claimed but %s' % (jobid, job.status))
 
-    for status, sets in service._byStatus.items():
+    for status in statuses.statuses():
         indexed = set()
+        sets = statuses.sets(status)
         for shard, ids in enumerate(sets):
             for jobid in keys(ids):
                 indexed.add(jobid)
                 if jobid % len(sets) != shard:
-                    problems.append('job %r is in _byStatus[%r][%d]'
+                    problems.append('job %r is in status %r[%d]'
                                     % (jobid, status, shard))
         actual = {jobid for jobid, job in jobs.items()
-                  if job.status == status}
+                  if job.status == status and jobid not in claimed
+                  and (jobid not in unretired or jobid in indexed)}
         if indexed != actual:
             problems.append(
-                '_byStatus[%r] holds %r but the jobs in that status are %r'
-                % (status, sorted(indexed), sorted(actual)))
+                'the status index holds %r as %r but the jobs in that'
+                ' status are %r' % (sorted(indexed), status, sorted(actual)))
 
-    queued = {jobid for jobid, job in jobs.items()
-              if job.status == interfaces.QUEUED}
     queue_ids = []
-    for number, queue in enumerate(service._queues):
-        for key in keys(queue):
-            jobid = queue[key]
-            queue_ids.append(jobid)
-            job = jobs.get(jobid)
-            if job is None:
-                problems.append('_queues[%d] holds the unknown job %r'
-                                % (number, jobid))
-                continue
-            if jobid % len(service._queues) != number:
-                problems.append('job %r is in _queues[%d]' % (jobid, number))
-            if job._queueKey != key:
-                problems.append('job %r is in a queue at %r but its'
-                                ' _queueKey is %r'
-                                % (jobid, key, job._queueKey))
+    for name, key, jobid in queues.entries():
+        queue_ids.append(jobid)
+        job = jobs.get(jobid)
+        if job is None:
+            problems.append('queue %r holds the unknown job %r'
+                            % (name, jobid))
+            continue
+        shards = queues._byName[name]
+        if job.queue != name or shards[jobid % len(shards)].get(key) != jobid:
+            problems.append('job %r of queue %r is in queue %r'
+                            % (jobid, job.queue, name))
+        if job._queueKey != key:
+            problems.append('job %r is in a queue at %r but its _queueKey'
+                            ' is %r' % (jobid, key, job._queueKey))
+        if job.status != interfaces.QUEUED:
+            problems.append('job %r is queued but %s' % (jobid, job.status))
+        if jobid in claimed:
+            problems.append('job %r is queued and claimed' % jobid)
     if len(queue_ids) != len(set(queue_ids)):
         problems.append('the queues hold a job twice: %r' % queue_ids)
 
-    in_schedule = [(key, service._schedule[key])
-                   for key in keys(service._schedule)]
+    in_schedule = list(schedule.entries())
     scheduled = [jobid for key, jobid in in_schedule]
     if len(scheduled) != len(set(scheduled)):
-        problems.append('_schedule holds a job twice: %r' % scheduled)
+        problems.append('the schedule holds a job twice: %r' % scheduled)
     retrying = set()
     for key, jobid in in_schedule:
         job = jobs.get(jobid)
         if job is None:
-            problems.append('_schedule holds the unknown job %r' % jobid)
+            problems.append('the schedule holds the unknown job %r' % jobid)
             continue
         if job._scheduleKey != key:
-            problems.append('job %r is in _schedule at %r but its'
+            problems.append('job %r is in the schedule at %r but its'
                             ' _scheduleKey is %r'
                             % (jobid, key, job._scheduleKey))
         if job.status == interfaces.QUEUED:
             retrying.add(jobid)     # waits for another attempt
             continue
         if job.status not in waiting:
-            problems.append('job %r is %s but in _schedule'
+            problems.append('job %r is %s but in the schedule'
                             % (jobid, job.status))
         if job.attempts:
             continue    # waits for another attempt at its instant
@@ -161,6 +203,8 @@ def indexProblems(service, processing_allowed=False):
             problems.append('job %r is scheduled at %r but scheduledFor is'
                             ' %r' % (jobid, keyTime(key), due))
 
+    queued = {jobid for jobid, job in jobs.items()
+              if job.status == interfaces.QUEUED and jobid not in claimed}
     if set(queue_ids) | retrying != queued:
         problems.append('the queues hold %r and the schedule %r but the'
                         ' queued jobs are %r' % (
@@ -170,7 +214,7 @@ def indexProblems(service, processing_allowed=False):
         problems.append('jobs both queued and scheduled: %r'
                         % sorted(set(queue_ids) & retrying))
 
-    pending = set(keys(service._pending))
+    pending = set(keys(schedule.pending))
     for jobid in pending & set(scheduled):
         problems.append('job %r is both pending and scheduled' % jobid)
     expected = {jobid for jobid, job in jobs.items() if job.status in waiting}
@@ -181,6 +225,8 @@ def indexProblems(service, processing_allowed=False):
                           sorted(expected)))
 
     for jobid, job in jobs.items():
+        if jobid in claimed:
+            continue
         if job.status != interfaces.QUEUED and job._queueKey is not None:
             problems.append('job %r is %s but has a _queueKey'
                             % (jobid, job.status))

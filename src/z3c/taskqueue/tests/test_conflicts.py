@@ -203,13 +203,9 @@ def _children(tree):
 
 
 def _trees(service):
-    trees = {'jobs': service.jobs, '_schedule': service._schedule,
-             '_pending': service._pending}
-    trees.update(('_queues[%d]' % i, queue)
-                 for i, queue in enumerate(service._queues))
-    trees.update(('_byStatus[%r][%d]' % (status, i), ids)
-                 for status, sets in service._byStatus.items()
-                 for i, ids in enumerate(sets))
+    from z3c.taskqueue.tests._support import indexTrees
+    trees = indexTrees(service)
+    trees['jobs'] = service.jobs
     return trees
 
 
@@ -355,7 +351,8 @@ class AddCronJobWhileProcessingTests(_Base):
 
     def test_while_running_due_cron_jobs(self):
         # B runs a due cron job in each step, one minute later each time;
-        # the job goes back to the schedule.
+        # the job goes back to the schedule, and the other due ones wait
+        # in the queue (status queued) for the next steps.
         clock = {}
 
         def prepare(service):
@@ -368,8 +365,12 @@ class AddCronJobWhileProcessingTests(_Base):
             clock['minute'] += 1
             self.assertTrue(service.processNext(60 * clock['minute']))
 
-        self._assertAddCronJob(
-            prepare, process, lambda steps: {'cronjob': FEW + steps})
+        def check(pair, steps):
+            counts = statuses(pair.a)
+            self.assertEqual(set(counts) - {'cronjob', 'queued'}, set())
+            self.assertEqual(sum(counts.values()), FEW + steps)
+        self._run(prepare, lambda s: s.addCronJob('echo', minute=(5,)),
+                  process, check)
 
 
 class CancelWhileAddingTests(_Base):
@@ -377,7 +378,8 @@ class CancelWhileAddingTests(_Base):
 
     def _cancel(self, pick):
         def cancel(service):
-            queued = [(key, queue[key]) for queue in service._queues
+            from z3c.taskqueue.tests._support import queueShards
+            queued = [(key, queue[key]) for queue in queueShards(service)
                       for key in [pick(queue)] if key is not None]
             self.assertTrue(queued)
             service.cancel(_pickJob(queued, pick))

@@ -130,10 +130,10 @@ class ZEOFaultTests(WorkerProcessFixture, unittest.TestCase):
         self.waitUntil(self.started(pause))
         self.assertEqual(self.statuses([jobid]), ['processing'])
         # The jobs claimed with it that it has not started yet:
-        lease = self.service.jobs[jobid].lease
+        lease = self.service.leaseOf(jobid)
         unstarted = [i for i in ids if i != jobid
                      and self.service.getStatus(i) == 'processing'
-                     and self.service.jobs[i].lease._p_oid == lease._p_oid]
+                     and self.service.leaseOf(i)._p_oid == lease._p_oid]
         self.assertTrue(unstarted, 'the paused job ended its batch')
         worker.kill()
         worker.wait()

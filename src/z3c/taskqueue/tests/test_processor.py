@@ -287,7 +287,7 @@ class LeaseTests(ProcessorTestBase):
         self.assertEqual(self.done(), {})
         self.assertEqual(self.service.getStatus(jobid),
                          interfaces.PROCESSING)
-        self.assertIs(self.service.jobs[jobid].lease, other)
+        self.assertIs(self.service.leaseOf(jobid), other)
 
     def test_stopping_releases_claimed_jobs_that_did_not_start(self):
         from z3c.taskqueue.processor import SimpleProcessor
@@ -322,7 +322,7 @@ class LeaseTests(ProcessorTestBase):
         leases = []
 
         def long(service, jobid, input):
-            leases.append(service.jobs[jobid].lease.expires)
+            leases.append(service.leaseOf(jobid).expires)
             release.wait(WAIT)
         self.provideTask(action=long)
         jobid = self.service.add('count')
@@ -331,7 +331,7 @@ class LeaseTests(ProcessorTestBase):
 
         def renewed():
             self.refresh()
-            lease = self.service.jobs[jobid].lease
+            lease = self.service.leaseOf(jobid)
             return lease is not None and leases and \
                 lease.expires > leases[0]
         wait(renewed, timeout=WAIT)

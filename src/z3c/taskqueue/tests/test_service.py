@@ -115,13 +115,9 @@ class _Base(unittest.TestCase):
         self.assertEqual(len(service.jobs), 0)
         self.assertConsistent(service)
         from z3c.taskqueue._index import size
-        for name in ('_schedule', '_pending'):
-            self.assertEqual(size(getattr(service, name)), 0, name)
-        for queue in service._queues:
-            self.assertEqual(size(queue), 0)
-        for status, sets in service._byStatus.items():
-            for ids in sets:
-                self.assertEqual(size(ids), 0, status)
+        from z3c.taskqueue.tests._support import indexTrees
+        for name, tree in indexTrees(service).items():
+            self.assertEqual(size(tree), 0, name)
 
 
 class ContractTests(_Base):
@@ -1158,8 +1154,8 @@ class HasJobsWaitingTests(_Base):
         service = self._makeOne()
         service.addCronJob('echo', minute=(10,))
         service.hasJobsWaiting(0)
-        self.assertEqual(size(service._pending), 1)
-        self.assertEqual(size(service._schedule), 0)
+        self.assertEqual(size(service._schedule.pending), 1)
+        self.assertEqual(size(service._schedule.due), 0)
 
 
 class RandomOperations:
