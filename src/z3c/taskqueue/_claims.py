@@ -226,6 +226,31 @@ class ClaimsMixin:
         for job in jobs:
             self._queues.restore(job)
 
+    def _repairBatch(self, ids, culprit, reason, now):
+        """Put right the jobs ``ids`` of a shared commit that did not end
+        as the worker meant, and fail job ``culprit`` with ``reason``.
+
+        A task that committed may have committed the batch half done: a
+        job taken but not run goes back to its queue, a finished one into
+        the status index.
+        """
+        for jobid in ids:
+            job = self.jobs.get(jobid)
+            if job is None or not _loads(job):
+                continue
+            if job.status in interfaces.FINISHED:
+                self._statuses.add(job.status, jobid)
+                continue
+            waiting = (self._queues.holds(job) or self._schedule.holds(job)
+                       or self._claims.leaseOf(job) is not None)
+            if jobid == culprit:
+                if self._claims.leaseOf(job) is None:
+                    self._unindex(job)
+                    job.attempts += 1
+                    self._recordFailure(job, now, reason, retry=False)
+            elif not waiting and job.status == interfaces.QUEUED:
+                self._queues.restore(job)
+
     def _indexFinished(self, jobs):
         """Index those of ``jobs`` that finished in this transaction."""
         for job in jobs:

@@ -23,6 +23,7 @@ import logging
 import queue
 import threading
 
+from z3c.taskqueue._runner import SHARED
 from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._worker import Worker
 
@@ -100,7 +101,11 @@ def serve(runner, dispatcher):
                     return
                 runner.reconnect()
                 try:
-                    runner.runBatch(*batch)
+                    lease, ids = batch
+                    if ids is SHARED:
+                        runner.runShared()
+                    else:
+                        runner.runBatch(lease, ids)
                 except Abandoned:
                     raise
                 except BaseException as error:

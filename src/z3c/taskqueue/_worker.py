@@ -24,9 +24,11 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue._runner import SHARED
 from z3c.taskqueue._runner import UNAVAILABLE_WAIT
 from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._runner import Runner
+from z3c.taskqueue._runner import batchable
 from z3c.taskqueue.retry import jitteredBackoff
 
 
@@ -88,38 +90,63 @@ class Worker(Runner):
         if claimed is None:
             return True
         for runner, lease, ids in claimed:
-            self.runBatch(lease, ids)
+            if ids is SHARED:
+                runner.runShared()
+            else:
+                runner.runBatch(lease, ids)
         return bool(claimed)
 
-    def claim(self, runners):
+    def claim(self, runners, shared=True):
         """Claim a batch of due jobs for each of ``runners``, one lease
-        each, in one commit.
+        each, in one commit; retire the leases of the batches they ran.
 
         Return a list of ``(runner, lease, ids)``: empty if no job was
-        due, None after a conflict (try again).  Expired leases are
-        recovered first, every quarter of a lease time.
+        due, None after a conflict (try again).  ``ids`` is ``SHARED``
+        (and ``lease`` None) for a runner that is to run batchable jobs
+        in shared commits, which take their jobs themselves; without
+        ``shared``, batchable jobs are claimed like the others.  Expired
+        leases are recovered first, every quarter of a lease time.
         """
         p = self.processor
         self.seen = _wakeup.current()
         self.tm.begin()
         service = self.service()
         now = p.clock()
+        retire = [self.connection.get(lease._p_oid)
+                  for runner in runners for lease in runner.finished]
         if now >= self.nextRecovery:
             self.nextRecovery = now + p.leaseTime / 4
             if service.recoverExpired(now):
                 self.tm.commit()
                 self.tm.begin()
                 service = self.service()
-        if not service.hasJobsWaiting(now):
-            self.tm.abort()
+                retire = [self.connection.get(lease._p_oid)
+                          for lease in retire]
+        if not service.hasJobsWaiting(now, p.queues):
+            if retire:
+                self._commitRetired(service, retire, runners)
+            else:
+                self.tm.abort()
             return []
+        accept = None
+        if shared:
+            isBatchable = batchable(service)
+
+            def accept(job):
+                return not isBatchable(job)
         claimed = []
         try:
             for runner in runners:
-                lease, ids = service.claimJobs(runner.owner, p.leaseTime,
-                                               now, runner.batch,
-                                               runner.queue)
+                lease, ids = service.claimJobs(
+                    runner.owner, p.leaseTime, now, runner.batch,
+                    runner.queue, queues=p.queues, retire=retire,
+                    accept=accept)
+                retire = ()
                 if not ids:
+                    if shared and not service._queues.isEmpty(p.queues):
+                        # The next job is batchable.
+                        claimed.append((runner, None, SHARED))
+                        continue
                     break
                 claimed.append((runner, lease, ids))
             self.tm.commit()
@@ -134,4 +161,18 @@ class Worker(Runner):
             p.count('conflicts')
             self.backOff(jitteredBackoff(1, 0.01, 0.5))
             return None
+        for runner in runners:
+            runner.finished = []
         return claimed
+
+    def _commitRetired(self, service, retire, runners):
+        for lease in retire:
+            service.retireLease(lease)
+        try:
+            self.tm.commit()
+        except ConflictError:
+            self.tm.abort()     # the next claim tries again
+            return
+        for runner in runners:
+            runner.finished = []
+

@@ -40,6 +40,7 @@ from z3c.taskqueue._dispatcher import serve
 from z3c.taskqueue._runner import Runner
 from z3c.taskqueue._runner import owner  # noqa: F401 (API)
 from z3c.taskqueue._worker import Worker
+from z3c.taskqueue.queues import checkName
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -60,6 +61,7 @@ LIMITS = {
     'leaseTime': (0.1, 86400, False),
     'stopTimeout': (0, 86400, False),
     'batchSize': (1, 1000, True),
+    'batchTime': (0.001, 60, False),
     'maxThreads': (1, 256, True),
 }
 
@@ -87,20 +89,42 @@ def checkArgument(name, value):
     return value
 
 
+def checkQueues(names):
+    """Return the list of queue names ``names``, checked, or None (all
+    queues); raise ``ValueError`` naming what is wrong."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        raise ValueError('queues must be a list of queue names, not the'
+                         ' string %r' % (names,))
+    try:
+        names = list(names)
+    except TypeError:
+        raise ValueError('queues must be a list of queue names, not %r'
+                         % (names,)) from None
+    if not names:
+        raise ValueError('queues must name at least one queue (None serves'
+                         ' all)')
+    return [checkName(name) for name in names]
+
+
 @zope.interface.implementer(interfaces.IProcessor)
 class SimpleProcessor:
     """Runs a service's jobs in one thread: the one that calls it."""
 
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
-                 batchSize=16, stopTimeout=30.0, name=None, clock=time.time,
-                 spread=False, reopen=None, baseURL=None):
+                 batchSize=100, stopTimeout=30.0, name=None, clock=time.time,
+                 spread=False, reopen=None, baseURL=None, queues=None,
+                 batchTime=0.5):
         self.db = db
         self.spread = spread
+        self.queues = checkQueues(queues)
         self.clock = clock
         self.servicePath = servicePath
         self.waitTime = checkArgument('waitTime', waitTime)
         self.leaseTime = checkArgument('leaseTime', leaseTime)
         self.batchSize = checkArgument('batchSize', batchSize)
+        self.batchTime = checkArgument('batchTime', batchTime)
         self.stopTimeout = checkArgument('stopTimeout', stopTimeout)
         self.reopenDatabase = reopen
         self.baseURL = baseURL
@@ -174,7 +198,7 @@ class SimpleProcessor:
         """Claim the next due job, in a commit of its own; return its id,
         or None if none is due.  ``processNext(jobid)`` runs it."""
         with self._session() as worker:
-            claimed = worker.claim([worker])
+            claimed = worker.claim([worker], shared=False)
         if not claimed:
             return None
         unused, lease, (jobid,) = claimed[0]
@@ -191,7 +215,7 @@ class SimpleProcessor:
         """
         with self._session() as worker:
             if jobid is None:
-                claimed = worker.claim([worker])
+                claimed = worker.claim([worker], shared=False)
                 if not claimed:
                     return False
                 unused, lease, ids = claimed[0]
@@ -203,6 +227,8 @@ class SimpleProcessor:
                 worker.tm.commit()
                 return ran
             worker.runBatch(lease, ids)
+            worker.commit(lambda service: service.retireLease(
+                worker.connection.get(lease._p_oid)), 'retire a lease', lease)
             return True
 
     @contextlib.contextmanager
@@ -324,10 +350,10 @@ class SimpleProcessor:
             self.disconnect(connection, tm)
         return []
 
-    def count(self, counter):
-        """Add one to ``counter``: processed, failed or conflicts."""
+    def count(self, counter, number=1):
+        """Add ``number`` to ``counter``: processed, failed or conflicts."""
         with self._countLock:
-            setattr(self, counter, getattr(self, counter) + 1)
+            setattr(self, counter, getattr(self, counter) + number)
 
     def stop(self):
         self.stopping.set()

@@ -15,6 +15,7 @@
 import zope.interface
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import queues
 from z3c.taskqueue.interfaces import TaskError  # noqa: F401 (API)
 
 
@@ -27,11 +28,19 @@ class SimpleTask:
 
     inputSchema = None
     outputSchema = None
+    batchable = False
+    queue = queues.DEFAULT
 
-    def __init__(self, func, retryPolicy=None, runAs=None):
+    def __init__(self, func, retryPolicy=None, runAs=None, *,
+                 batchable=False, queue=queues.DEFAULT):
         self.func = func
         self.retryPolicy = retryPolicy
         self.runAs = runAs
+        if not isinstance(batchable, bool):
+            raise ValueError('batchable must be True or False, not %r'
+                             % (batchable,))
+        self.batchable = batchable
+        self.queue = queues.checkName(queue)
 
     def __call__(self, service, jobid, input):
         return self.func(input)

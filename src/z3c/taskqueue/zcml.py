@@ -19,6 +19,7 @@ import zope.schema
 from zope.configuration.exceptions import ConfigurationError
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import queues
 from z3c.taskqueue.task import SimpleTask
 
 
@@ -50,15 +51,38 @@ class ITaskDirective(zope.interface.Interface):
         description='The task itself.',
         required=False)
 
+    batchable = zope.configuration.fields.Bool(
+        title='Batchable',
+        description='The jobs of the handler only change the database:'
+                    ' they may share a commit (see ITask.batchable).',
+        required=False,
+        default=False)
 
-def task(_context, name, handler=None, factory=None, component=None):
+    queue = zope.schema.TextLine(
+        title='Queue',
+        description="The queue of the handler's jobs, unless add() names"
+                    " one; default: 'default'.",
+        required=False)
+
+
+def task(_context, name, handler=None, factory=None, component=None,
+         batchable=False, queue=None):
     given = [arg for arg in (handler, factory, component) if arg is not None]
     if len(given) != 1:
         raise ConfigurationError(
             'taskqueue:task %r needs exactly one of handler, factory and'
             ' component' % (name,))
+    if handler is None and (batchable or queue is not None):
+        raise ConfigurationError(
+            'taskqueue:task %r: batchable and queue apply to a handler; a'
+            ' factory or component sets its own attributes' % (name,))
     if handler is not None:
-        component = SimpleTask(handler)
+        try:
+            component = SimpleTask(handler, batchable=bool(batchable),
+                                   queue=queue or queues.DEFAULT)
+        except ValueError as error:
+            raise ConfigurationError('taskqueue:task %r: %s'
+                                     % (name, error)) from None
     zope.component.zcml.utility(
         _context, provides=interfaces.ITask, component=component,
         factory=factory, name=name)
