@@ -23,6 +23,7 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import utcnow
 
 
@@ -142,9 +143,9 @@ class RunningMixin:
         the caller does that, for many jobs at once.
         """
         job.completed = utcnow()
-        job.error = error
-        job.traceback = traceback
-        job._queueKey = None    # a claim took it out of its queue
+        assign(job, 'error', error)
+        assign(job, 'traceback', traceback)
+        assign(job, '_queueKey', None)  # a claim took it out of its queue
         if error is None:
             job.output = output
         if interfaces.ICronJob.providedBy(job) and job.delay is None:

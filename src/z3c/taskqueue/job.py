@@ -43,6 +43,44 @@ def loads(job):
         return False
 
 
+class Timestamp:
+    """An aware UTC datetime attribute, stored as seconds since the epoch.
+
+    A float pickles in a fraction of the time and space of a datetime,
+    and a job is written at every run.  Jobs stored before kept the
+    datetime under the attribute's own name; it is read from there.
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.stored = '_' + name
+
+    def __get__(self, job, cls=None):
+        if job is None:
+            return self
+        seconds = getattr(job, self.stored)
+        if seconds is None:
+            return job.__dict__.get(self.name)
+        return datetime.datetime.fromtimestamp(seconds,
+                                               datetime.timezone.utc)
+
+    def __set__(self, job, value):
+        if self.name in job.__dict__:
+            del job.__dict__[self.name]
+            job._p_changed = True
+        assign(job, self.stored, None if value is None else value.timestamp())
+
+
+def assign(obj, name, value):
+    """Set attribute ``name`` of the persistent ``obj`` to ``value``; for
+    None, which is every such attribute's default, store nothing."""
+    if value is None:
+        if name in obj.__dict__:
+            delattr(obj, name)
+    else:
+        setattr(obj, name, value)
+
+
 #: The longest delay ``addCronJob()`` takes: a hundred years.  The time
 #: keys of the schedule hold due times until the year 2248 (see
 #: ``_index.MAX_TIME``), and a delay counts from the time the job is
@@ -64,8 +102,10 @@ class Job(persistent.Persistent):
     runAs = None
     error = None
     traceback = None
-    started = None
-    completed = None
+    created = Timestamp('created')
+    started = Timestamp('started')
+    completed = Timestamp('completed')
+    _created = _started = _completed = None
     attempts = 0
     queue = DEFAULT_QUEUE
     priority = 0
@@ -117,8 +157,9 @@ class Job(persistent.Persistent):
 
     def _setPayload(self, name, what, value):
         # Always a new record: the old one may no longer load.
-        self.__dict__.pop(what, None)
-        setattr(self, name, payload.wrap(value))
+        if what in self.__dict__:
+            delattr(self, what)
+        assign(self, name, payload.wrap(value))
 
     def __repr__(self):
         return '<%s %r>' % (self.__class__.__name__, self.id)

@@ -46,9 +46,20 @@ class Payload(persistent.Persistent):
                                else int.from_bytes(self._p_oid, 'big'))
 
 
+#: The longest string or bytes kept in the job's own record.
+INLINE = 100
+
+
 def wrap(value):
-    """Return the record to store for ``value``: None stores nothing."""
-    return None if value is None else Payload(value)
+    """Return what to store for ``value``: None stores nothing; a number
+    or a short string is kept in the job's record (it always loads); any
+    other value gets a ``Payload`` record of its own."""
+    if value is None:
+        return None
+    if type(value) in _ATOMIC and (
+            not isinstance(value, (str, bytes)) or len(value) <= INLINE):
+        return value
+    return Payload(value)
 
 
 def unwrap(payload, what, job):
@@ -57,8 +68,8 @@ def unwrap(payload, what, job):
     Raise ``PayloadError`` naming the job and the cause if the record
     cannot be loaded.
     """
-    if payload is None:
-        return None
+    if not isinstance(payload, Payload):
+        return payload      # None, or a value kept in the job's record
     try:
         return payload.value
     except StateLoadError as error:

@@ -109,7 +109,7 @@ class JobQueues(persistent.Persistent):
             shard = self._shardOf(job)
             if shard is not None and shard.get(key) == job.id:
                 del shard[key]
-            job._queueKey = None
+            del job._queueKey
 
     def holds(self, job):
         """Tell whether ``job`` waits in its queue."""

@@ -58,7 +58,7 @@ class Schedule(persistent.Persistent):
         if key is not None:
             if self.due.get(key) == job.id:
                 del self.due[key]
-            job._scheduleKey = None
+            del job._scheduleKey
         if job.id in self.pending:
             self.pending.remove(job.id)
 

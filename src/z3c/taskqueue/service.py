@@ -43,6 +43,7 @@ from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
+from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.lease import Claims
@@ -140,7 +141,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         queue, priority = self._checkJob(task, input, queue, priority)
         context = jobcontext.capture(runAs)
         job = Job(self._generateId(), task, input, queue, priority)
-        job.context, job.runAs = context, runAs
+        assign(job, 'context', context)
+        assign(job, 'runAs', runAs)
         status = interfaces.STARTLATER if startLater else interfaces.QUEUED
         self._store(job, status)
         return job.id
@@ -157,7 +159,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                       timezone=timezone, misfire=misfire,
                       misfireGrace=misfireGrace, queue=queue,
                       priority=priority)
-        job.context, job.runAs = context, runAs
+        assign(job, 'context', context)
+        assign(job, 'runAs', runAs)
         self._store(job, job.status)
         return job.id
 

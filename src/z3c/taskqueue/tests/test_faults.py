@@ -277,7 +277,7 @@ class UnloadableJobTests(FaultTestBase):
         from z3c.taskqueue.payload import Payload  # noqa: F401 (loaded)
         jobid = self.service.add('task', None)
         job = self.service.jobs[jobid]
-        del job._input
+        job.__dict__.pop('_input', None)    # None is not stored
         job.__dict__['input'] = value    # the layout of version 1
         job._p_changed = True
         self.tm.commit()
