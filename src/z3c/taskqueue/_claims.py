@@ -66,13 +66,20 @@ class ClaimsMixin:
         """Take up to ``limit`` due jobs out of their queues, in the order
         they are to run, stopping at the first for which ``accept(job)``
         is false; return them.  The jobs are not written."""
+        self._promoteDue(now)
         jobs = []
-        while len(jobs) < limit:
-            job = self._takeNext(now, queues, start, accept,
-                                 promote=not jobs)
+        if limit < 1:
+            return jobs
+        for key, shard in self._queues.heads(queues, start):
+            job = self._loadIndexed(shard[key], lambda: shard.pop(key))
             if job is None:
+                continue
+            if accept is not None and not accept(job):
                 break
+            del shard[key]
             jobs.append(job)
+            if len(jobs) >= limit:
+                break
         return jobs
 
     def completeJob(self, jobid, lease, output, now=None):

@@ -142,23 +142,34 @@ class JobQueues(persistent.Persistent):
         oldest of shard ``start`` if that shard has a job of that
         priority, else of a random shard that has one.
         """
+        for found in self.heads(names, start):
+            return found
+        return None, None
+
+    def heads(self, names=None, start=None):
+        """Iterate over ``(key, shard)`` as ``head()`` returns them, for a
+        caller that takes each entry out before it asks for the next."""
         shards = self._served(names)
-        found = [(key, shard) for key, shard in
-                 zip(map(_index.lastKey, shards), shards)
-                 if key is not None]
-        if not found:
-            return None, None
-        best = max(found, key=lambda pair: pair[0])
-        if start is None:
-            return best
-        priority = _index.queueKeyPriority(best[0])
-        mine = shards[start % len(shards)]
-        found = [pair for pair in found
-                 if _index.queueKeyPriority(pair[0]) == priority]
-        for key, shard in found:
-            if shard is mine:
-                return key, shard
-        return _random.choice(found)
+        if not shards:
+            return
+        mine = None if start is None else shards[start % len(shards)]
+        last = {id(shard): (_index.lastKey(shard), shard)
+                for shard in shards}
+        while True:
+            found = [pair for pair in last.values() if pair[0] is not None]
+            if not found:
+                return
+            best = max(found, key=lambda pair: pair[0])
+            if start is not None:
+                priority = _index.queueKeyPriority(best[0])
+                found = [pair for pair in found
+                         if _index.queueKeyPriority(pair[0]) == priority]
+                own = [pair for pair in found if pair[1] is mine]
+                best = own[0] if own else _random.choice(found)
+                mine = best[1]  # stay with it while it has such jobs
+            key, shard = best
+            yield key, shard
+            last[id(shard)] = (_index.lastKey(shard), shard)
 
     def ids(self, names=None):
         """Iterate over the ids of the jobs waiting in ``names``."""

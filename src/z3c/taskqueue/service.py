@@ -473,28 +473,15 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._markProcessing(job)
         return job.id
 
-    def _takeNext(self, now, queues=None, start=None, accept=None,
-                  promote=True):
+    def _takeNext(self, now, queues=None, start=None, accept=None):
         """Take the next due job of ``queues`` (None: all) out of its
         queue and return it; None if none is due, or if ``accept(job)``
         is false for it (then it stays).  The job is not written.
 
-        With ``promote``, queue the jobs of the schedule due at ``now``
-        first.
+        The jobs of the schedule due at ``now`` are queued first.
         """
-        if promote:
-            self._promoteDue(now)
-        while True:
-            key, shard = self._queues.head(queues, start)
-            if key is None:
-                return None
-            job = self._loadIndexed(shard[key], lambda: shard.pop(key))
-            if job is None:
-                continue
-            if accept is not None and not accept(job):
-                return None
-            del shard[key]
-            return job
+        jobs = self._takeJobs(now, 1, queues, start, accept)
+        return jobs[0] if jobs else None
 
     def _transactionManager(self):
         jar = self._p_jar
