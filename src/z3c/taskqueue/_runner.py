@@ -289,17 +289,21 @@ class Runner:
         return output
 
     def runShared(self):
-        """Run batchable jobs back to back in one transaction, each in a
-        savepoint, and commit them together.
+        """Run batchable jobs back to back in one transaction and commit
+        them together.
 
         The jobs are taken in the same transaction, so nothing needs a
         claim: if the commit fails, or the process dies first, they are
         still queued, and run again (batchable tasks only change the
-        database).  A conflict runs the batch again, uncharged, and
-        smaller.  Return the number of jobs committed.
+        database).  The jobs run without savepoints, which cost as much
+        as the rest of a job; when one fails, the batch is run again
+        with each job in a savepoint, so that the failing one rolls back
+        alone.  A conflict runs the batch again, uncharged, and smaller.
+        Return the number of jobs committed.
         """
         p = self.processor
         conflicts = 0
+        careful = False
         while not p.stopping.is_set():
             self.tm.begin()
             txn = self.tm.get()
@@ -319,12 +323,21 @@ class Runner:
                     if done and (time.monotonic() >= deadline
                                  or p.stopping.is_set()):
                         break
-                    outcome = self.runInBatch(service, job, txn, now)
+                    outcome = self.runInBatch(service, job, txn, now,
+                                              careful)
                     if outcome is _ENDED:
                         self.repairBatch(jobs, job)
                         return len(done)
+                    if outcome is _FAILED and not careful:
+                        break
                     failed += outcome is _FAILED
                     done.append(job)
+                else:
+                    outcome = None
+                if outcome is _FAILED and not careful:
+                    self.tm.abort()
+                    careful = True
+                    continue
                 service._putBack(jobs[len(done):])
                 service._indexFinished(done)
                 self.tm.commit()
@@ -374,12 +387,13 @@ class Runner:
             return len(done)
         return 0
 
-    def runInBatch(self, service, job, txn, now):
-        """Run ``job`` inside a savepoint of the shared transaction ``txn``
-        and record its outcome; return ``_FAILED`` if it failed, or
-        ``_ENDED`` if its task ended ``txn`` (committed or aborted it)."""
+    def runInBatch(self, service, job, txn, now, careful):
+        """Run ``job`` in the shared transaction ``txn`` and record its
+        outcome; return ``_FAILED`` if it failed, or ``_ENDED`` if its task
+        ended or doomed ``txn``.  A failure is recorded only if
+        ``careful``: then the job runs in a savepoint, rolled back."""
         task = service._task(job)
-        savepoint = self.tm.savepoint(optimistic=True)
+        savepoint = self.tm.savepoint(optimistic=True) if careful else None
         started = utcnow()
         try:
             job.started = started
@@ -389,26 +403,23 @@ class Runner:
                                     self.processor.baseURL):
                 with self.unlocked():
                     output = task(service, job.id, input)
-            if self.tm.get() is not txn:
+            if self.tm.get() is not txn or txn.isDoomed():
                 return _ENDED
-            if txn.isDoomed():
-                raise interfaces.TaskError(
-                    'the task doomed the transaction of its job: nothing'
-                    ' it did can be committed')
             _outcome.checkOutput(job, output)
         except (ConflictError, Abandoned):
             raise
         except BaseException as error:
             if _outcome.isStopRequest(error):
                 raise
-            formatted = _formatException()
-            if self.tm.get() is not txn:
+            if self.tm.get() is not txn or txn.isDoomed():
                 return _ENDED
-            savepoint.rollback()
-            job.attempts += 1
-            job.started = started
-            service._recordFailure(job, now, error, formatted,
-                                   deferred=True)
+            if careful:
+                formatted = _formatException()
+                savepoint.rollback()
+                job.attempts += 1
+                job.started = started
+                service._recordFailure(job, now, error, formatted,
+                                       deferred=True)
             return _FAILED
         job.attempts += 1
         service._finish(job, now, output=output, deferred=True)
@@ -421,8 +432,8 @@ class Runner:
         self.tm.abort()
         ids = [job.id for job in jobs]
         reason = ('its task is batchable but ended the transaction (a'
-                  ' commit or an abort): a batchable task must leave the'
-                  ' transaction to the worker')
+                  ' commit or an abort) or doomed it: a batchable task must'
+                  ' leave the transaction to the worker')
 
         def repair(service):
             service._repairBatch(ids, culprit.id, reason,
