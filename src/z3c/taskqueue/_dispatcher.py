@@ -23,8 +23,9 @@ import logging
 import queue
 import threading
 
-from z3c.taskqueue._runner import SHARED
 from z3c.taskqueue._runner import Abandoned
+from z3c.taskqueue._shared import SHARED
+from z3c.taskqueue._shared import runShared
 from z3c.taskqueue._worker import Worker
 
 
@@ -103,7 +104,7 @@ def serve(runner, dispatcher):
                 try:
                     lease, ids = batch
                     if ids is SHARED:
-                        runner.runShared()
+                        runShared(runner)
                     else:
                         runner.runBatch(lease, ids)
                 except Abandoned:

@@ -103,7 +103,6 @@ class Runner:
         # How many batchable jobs a shared commit takes: the batch size,
         # less after conflicts.
         self.shared = processor.batchSize
-        self.sharedStart = random.randrange(1 << 30)
 
     def abandon(self):
         """Make sure the worker never uses the database again; wait until
@@ -231,7 +230,7 @@ class Runner:
             except BaseException as error:
                 if _outcome.isStopRequest(error):
                     raise
-                formatted = _formatException()
+                formatted = formatException()
                 self.tm.abort()
                 if not committing:
                     # The task raised: the job's failure.
@@ -288,168 +287,6 @@ class Runner:
         _outcome.checkOutput(job, output)
         return output
 
-    def runShared(self):
-        """Run batchable jobs back to back in one transaction and commit
-        them together.
-
-        The jobs are taken in the same transaction, so nothing needs a
-        claim: if the commit fails, or the process dies first, they are
-        still queued, and run again (batchable tasks only change the
-        database).  The jobs run without savepoints, which cost as much
-        as the rest of a job; when one fails, the batch is run again
-        with each job in a savepoint, so that the failing one rolls back
-        alone.  A conflict runs the batch again, uncharged, and smaller.
-        Return the number of jobs committed.
-        """
-        p = self.processor
-        conflicts = 0
-        careful = False
-        while not p.stopping.is_set():
-            self.tm.begin()
-            txn = self.tm.get()
-            service = self.service()
-            now = p.clock()
-            start = self.queue if self.queue is not None else self.sharedStart
-            jobs = service._takeJobs(now, self.shared, p.queues, start,
-                                     accept=batchable(service))
-            if not jobs:
-                self.tm.abort()
-                return 0
-            deadline = time.monotonic() + p.batchTime
-            done = []
-            failed = 0
-            try:
-                for job in jobs:
-                    if done and (time.monotonic() >= deadline
-                                 or p.stopping.is_set()):
-                        break
-                    outcome = self.runInBatch(service, job, txn, now,
-                                              careful)
-                    if outcome is _ENDED:
-                        self.repairBatch(jobs, job)
-                        return len(done)
-                    if outcome is _FAILED and not careful:
-                        break
-                    failed += outcome is _FAILED
-                    done.append(job)
-                else:
-                    outcome = None
-                if outcome is _FAILED and not careful:
-                    self.tm.abort()
-                    careful = True
-                    continue
-                service._putBack(jobs[len(done):])
-                service._indexFinished(done)
-                self.tm.commit()
-            except ConflictError as error:
-                self.tm.abort()
-                conflicts += 1
-                p.count('conflicts')
-                self.shared = max(1, self.shared // 2)
-                self.sharedStart = random.randrange(1 << 30)
-                if len(jobs) == 1 and conflicts > policyFor(
-                        service._task(jobs[0])).conflictRetries:
-                    self.failShared(jobs[0].id, 'gave up after %d conflicts:'
-                                    ' %s' % (conflicts,
-                                             _outcome.message(error)))
-                    return 0
-                self.backOff(jitteredBackoff(conflicts, 0.01, 1.0))
-                continue
-            except UNAVAILABLE as error:
-                self.tm.abort()
-                self.backOff(min(self.trouble.report('run jobs', error),
-                                 UNAVAILABLE_WAIT))
-                continue
-            except Abandoned:
-                raise
-            except BaseException as error:
-                if _outcome.isStopRequest(error):
-                    raise
-                self.tm.abort()
-                p.resetCache(self.connection)
-                if _outcome.isDataFault(error) and len(jobs) > 1:
-                    # One job wrote what cannot be stored: find it alone.
-                    self.shared = 1
-                    continue
-                if _outcome.isDataFault(error):
-                    self.failShared(jobs[0].id, 'its changes cannot be'
-                                    ' committed: %s'
-                                    % _outcome.message(error))
-                    return 0
-                if not self.waitForStorage(None, 'commit a batch of jobs',
-                                           error):
-                    return 0
-                continue
-            p.count('processed', len(done) - failed)
-            p.count('failed', failed)
-            self.trouble.over()
-            self.shared = min(self.shared * 2, p.batchSize)
-            return len(done)
-        return 0
-
-    def runInBatch(self, service, job, txn, now, careful):
-        """Run ``job`` in the shared transaction ``txn`` and record its
-        outcome; return ``_FAILED`` if it failed, or ``_ENDED`` if its task
-        ended or doomed ``txn``.  A failure is recorded only if
-        ``careful``: then the job runs in a savepoint, rolled back."""
-        task = service._task(job)
-        savepoint = self.tm.savepoint(optimistic=True) if careful else None
-        started = utcnow()
-        try:
-            job.started = started
-            zope.event.notify(events.JobStarted(job, service))
-            input = _outcome.runnableInput(job)
-            with jobcontext.entered(job, task, self.connection,
-                                    self.processor.baseURL):
-                with self.unlocked():
-                    output = task(service, job.id, input)
-            if self.tm.get() is not txn or txn.isDoomed():
-                return _ENDED
-            _outcome.checkOutput(job, output)
-        except (ConflictError, Abandoned):
-            raise
-        except BaseException as error:
-            if _outcome.isStopRequest(error):
-                raise
-            if self.tm.get() is not txn or txn.isDoomed():
-                return _ENDED
-            if careful:
-                formatted = _formatException()
-                savepoint.rollback()
-                job.attempts += 1
-                job.started = started
-                service._recordFailure(job, now, error, formatted,
-                                       deferred=True)
-            return _FAILED
-        job.attempts += 1
-        service._finish(job, now, output=output, deferred=True)
-        return None
-
-    def repairBatch(self, jobs, culprit):
-        """After the task of ``culprit`` ended the shared transaction,
-        put the batch right and fail ``culprit``: a batchable task must
-        leave the transaction to the worker."""
-        self.tm.abort()
-        ids = [job.id for job in jobs]
-        reason = ('its task is batchable but ended the transaction (a'
-                  ' commit or an abort) or doomed it: a batchable task must'
-                  ' leave the transaction to the worker')
-
-        def repair(service):
-            service._repairBatch(ids, culprit.id, reason,
-                                 self.processor.clock())
-        if self.commit(repair, 'put right the batch of job %r'
-                       % culprit.id, None):
-            self.processor.count('failed')
-
-    def failShared(self, jobid, reason):
-        """Fail the batchable job ``jobid``, which cannot be committed."""
-        def fail(service):
-            service._repairBatch([jobid], jobid, reason,
-                                 self.processor.clock())
-        if self.commit(fail, 'record the failure of job %r' % jobid, None):
-            self.processor.count('failed')
-
     def conflicted(self, jobid, lease, task, error, conflicts, started):
         """Back off after a conflict; return True if the job failed for
         having conflicted too often."""
@@ -458,7 +295,7 @@ class Runner:
         if conflicts > policyFor(task).conflictRetries:
             self.recordFailure(
                 jobid, lease, 'gave up after %d conflicts: %s'
-                % (conflicts, _outcome.message(error)), _formatException(),
+                % (conflicts, _outcome.message(error)), formatException(),
                 retry=False, started=started)
             return True
         self.backOff(jitteredBackoff(conflicts, 0.01, 2.0))
@@ -568,29 +405,6 @@ class Runner:
 # What ``Worker.call()`` returns when the job is no longer its own.
 _LOST = object()
 
-#: What a claim hands a runner that is to run batchable jobs in shared
-#: commits (see ``Runner.runShared()``), instead of a batch's ids.
-SHARED = 'shared'
-
-# What ``Runner.runInBatch()`` returns for a job that failed, and for one
-# whose task ended the shared transaction.
-_FAILED = object()
-_ENDED = object()
-
-
-def batchable(service):
-    """Return a test of jobs whose tasks are batchable (``ITask``)."""
-    tasks = {}
-
-    def accept(job):
-        batchable = tasks.get(job.task)
-        if batchable is None:
-            batchable = tasks[job.task] = bool(getattr(
-                service._task(job), 'batchable', False))
-        return batchable
-    return accept
-
-
 def _noSpace(error):
     """Tell whether ``error`` says that the disk is full, here or on a ZEO
     server."""
@@ -604,7 +418,7 @@ def _noSpace(error):
     return False
 
 
-def _formatException():
+def formatException():
     try:
         return traceback.format_exc()
     except Exception:

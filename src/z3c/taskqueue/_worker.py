@@ -24,11 +24,12 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue._outcome import UNAVAILABLE
-from z3c.taskqueue._runner import SHARED
 from z3c.taskqueue._runner import UNAVAILABLE_WAIT
 from z3c.taskqueue._runner import Abandoned
+from z3c.taskqueue._shared import SHARED
+from z3c.taskqueue._shared import batchable
+from z3c.taskqueue._shared import runShared
 from z3c.taskqueue._runner import Runner
-from z3c.taskqueue._runner import batchable
 from z3c.taskqueue.retry import jitteredBackoff
 
 
@@ -91,7 +92,7 @@ class Worker(Runner):
             return True
         for runner, lease, ids in claimed:
             if ids is SHARED:
-                runner.runShared()
+                runShared(runner)
             else:
                 runner.runBatch(lease, ids)
         return bool(claimed)
@@ -144,9 +145,12 @@ class Worker(Runner):
                 retire = ()
                 if not ids:
                     if shared and not service._queues.isEmpty(p.queues):
-                        # The next job is batchable.
+                        # The next job is batchable.  Runners that take
+                        # the oldest jobs of all would collide: one runs
+                        # them; runners of queues of their own all do.
                         claimed.append((runner, None, SHARED))
-                        continue
+                        if runner.queue is not None:
+                            continue
                     break
                 claimed.append((runner, lease, ids))
             self.tm.commit()

@@ -13,8 +13,8 @@
 ##############################################################################
 """Helpers for tests: tasks that record their effects, servers, workers.
 
-Importing this module registers the tasks ``record``, ``noop``, ``exit``
-and ``pause``, so that worker processes can run them with
+Importing this module registers the tasks ``record``, ``record-shared``,
+``noop``, ``exit`` and ``pause``, so that worker processes can run them with
 ``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
 """
 import os
@@ -67,6 +67,14 @@ class RecordTask:
         return os.getpid()
 
 
+@zope.interface.implementer(interfaces.ITask)
+class SharedRecordTask(RecordTask):
+    """``record``, batchable: its jobs share commits (``ITask.batchable``).
+    """
+
+    batchable = True
+
+
 def _instant(service, jobid):
     scheduled = getattr(service.jobs[jobid], 'scheduledFor', None)
     return None if scheduled is None else scheduled.timestamp()
@@ -109,6 +117,7 @@ class PauseTask(RecordTask):
 
 def registerTasks():
     zope.component.provideUtility(RecordTask(), name='record')
+    zope.component.provideUtility(SharedRecordTask(), name='record-shared')
     zope.component.provideUtility(NoopTask(), name='noop')
     zope.component.provideUtility(ExitTask(), name='exit')
     zope.component.provideUtility(PauseTask(), name='pause')

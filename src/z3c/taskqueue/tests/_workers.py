@@ -194,3 +194,37 @@ class WorkerProcessTests(WorkerProcessFixture):
         recovered = [jobid for jobid in ids
                      if self.service.jobs[jobid].attempts > 1]
         self.assertTrue(recovered)
+
+    def test_shared_commits_run_each_job_exactly_once(self):
+        ids = self.addJobs(JOBS, task='record-shared')
+        for i in range(3):
+            self.startWorker()
+        self.waitUntil(self.allCompleted(JOBS))
+        self.assertExactlyOnce(ids)
+        self.assertEqual({self.service.jobs[jobid].attempts
+                          for jobid in ids}, {1})
+
+    def test_killed_workers_in_shared_commits_lose_and_double_nothing(self):
+        # Batches take a while (up to the batch time), so that kills hit
+        # them half run: nothing of a batch is committed before its end.
+        ids = self.addJobs(400, task='record-shared', input=0.02)
+        for i in range(3):
+            self.startWorker(lease=2)
+        rng = random.Random(5)
+        kills = 0
+        deadline = time.time() + TIMEOUT
+        done = self.allCompleted(len(ids))
+        while not done():
+            self.assertLess(time.time(), deadline, self.describe())
+            time.sleep(rng.uniform(0.3, 0.8))
+            victim = rng.randrange(len(self.workers))
+            if self.workers[victim].poll() is None:
+                self.workers[victim].kill()     # SIGKILL, mid-batch
+                self.workers[victim].wait()
+                kills += 1
+            self.workers[victim] = self.startWorker(lease=2)
+        self.assertGreater(kills, 0)
+        self.assertExactlyOnce(ids)
+        # A batch that was killed is not charged: nothing was committed.
+        self.assertEqual({self.service.jobs[jobid].attempts
+                          for jobid in ids}, {1})
