@@ -18,6 +18,7 @@ import time
 import zope.component
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.lease import Lease
@@ -48,6 +49,7 @@ class ClaimsMixin:
     the first one still claimed is the one that was running.
     """
 
+    @migrated
     def claimJobs(self, owner, leaseTime, now=None, limit=1, queue=None,
                   *, queues=None, retire=(), accept=None):
         if now is None:
@@ -103,6 +105,7 @@ class ClaimsMixin:
         if len(oids) > 1:
             jar.prefetch(oids)
 
+    @migrated
     def completeJob(self, jobid, lease, output, now=None):
         job = self._claimedJob(jobid, lease)
         if job is None:
@@ -112,6 +115,7 @@ class ClaimsMixin:
         self._finish(job, _now(now), output=output, deferred=True)
         return True
 
+    @migrated
     def failJob(self, jobid, lease, error, traceback=None, now=None,
                 retry=None):
         job = self._claimedJob(jobid, lease)
@@ -144,6 +148,7 @@ class ClaimsMixin:
             self._finish(job, now, error=text, traceback=traceback,
                          deferred=deferred)
 
+    @migrated
     def releaseJob(self, jobid, lease, now=None):
         job = self._claimedJob(jobid, lease)
         if job is None:
@@ -152,9 +157,11 @@ class ClaimsMixin:
         self._waitAgain(job, _now(now))
         return True
 
+    @migrated
     def renewLease(self, lease, leaseTime, now=None):
         lease.expires = _now(now) + leaseTime
 
+    @migrated
     def retireLease(self, lease):
         """Drop the claims of ``lease`` that are settled, and index the
         jobs they finished."""
@@ -178,6 +185,7 @@ class ClaimsMixin:
         return (job is None or not _loads(job)
                 or sameLease(job._lastLease, lease))
 
+    @migrated
     def recoverExpired(self, now=None):
         now = _now(now)
         recovered = []
@@ -194,6 +202,7 @@ class ClaimsMixin:
             recovered += self._recoverLease(lease, ids, now, reason)
         return recovered
 
+    @migrated
     def abandonLease(self, lease, now=None):
         now = _now(now)
         return self._recoverLease(

@@ -26,6 +26,7 @@ that migrate at once conflict and the second, retried, finds the work
 done.  It rewrites the queued jobs (their queue keys) and nothing else
 that is large: the schedule and the id sets are taken over as they are.
 """
+import functools
 import logging
 
 from z3c.taskqueue import _index
@@ -42,6 +43,16 @@ log = logging.getLogger('z3c.taskqueue')
 
 #: The layout that ``migrate()`` makes.
 LAYOUT = 2
+
+
+def migrated(method):
+    """Migrate the service to ``LAYOUT`` before ``method`` runs."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kw):
+        if self._layout != LAYOUT:
+            migrate(self)
+        return method(self, *args, **kw)
+    return wrapper
 
 
 def migrate(service):

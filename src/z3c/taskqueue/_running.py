@@ -23,6 +23,7 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue._migration import migrated
 from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import utcnow
 
@@ -44,6 +45,7 @@ class RunningMixin:
     and the job ends ``completed`` or ``error``.
     """
 
+    @migrated
     def processNext(self, now=None, jobid=None):
         if now is None:
             now = time.time()

@@ -31,6 +31,7 @@ from z3c.taskqueue import processor as _processor
 from z3c.taskqueue._uri import hide
 from z3c.taskqueue._uri import redact  # noqa: F401 (API)
 from z3c.taskqueue._uri import secrets  # noqa: F401 (API)
+from z3c.taskqueue.queues import checkName
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -44,6 +45,8 @@ OPTION_LIMITS = {
     '--lease': ('leaseTime', 1),
     '--stop-timeout': ('stopTimeout', None),
     '--threads': ('maxThreads', None),
+    '--batch-size': ('batchSize', None),
+    '--batch-time': ('batchTime', None),
 }
 
 #: How many jobs ``add --count`` adds at most.
@@ -109,6 +112,13 @@ def _count(text):
         raise argparse.ArgumentTypeError(
             'must be an integer from 1 to %d, not %r' % (MAX_COUNT, text))
     return value
+
+
+def _queueName(text):
+    try:
+        return checkName(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parsePath(text):
@@ -182,9 +192,13 @@ def worker(args):
         processor = MultiProcessor(
             db, path, waitTime=args.wait, maxThreads=args.threads,
             leaseTime=args.lease, stopTimeout=args.stop_timeout,
-            spread=True, reopen=reopen, baseURL=args.base_url)
-        log.info('Worker %s: %d threads on %s, service %s, tasks %s',
-                 processor.name, args.threads, redact(args.uri), args.service,
+            spread=True, reopen=reopen, baseURL=args.base_url,
+            queues=args.queues, batchSize=args.batch_size,
+            batchTime=args.batch_time)
+        log.info('Worker %s: %d threads on %s, service %s, queues %s,'
+                 ' tasks %s', processor.name, args.threads,
+                 redact(args.uri), args.service,
+                 ', '.join(args.queues) if args.queues else 'all',
                  ', '.join(tasks))
         # A daemon: a job that outlives the stop timeout must not keep
         # the process alive.
@@ -216,7 +230,8 @@ def work(processor, thread, stopped, args, path):
     are discarded.
     """
     thread.start()
-    progress = Progress(processor.db, path) if args.exit_when_done else None
+    progress = (Progress(processor.db, path, queues=args.queues)
+                if args.exit_when_done else None)
     while not stopped.wait(0.2 if progress else 1):
         if not thread.is_alive():
             raise CommandError('the processor thread ended')
@@ -243,9 +258,10 @@ class Progress:
     UNFINISHED = (interfaces.QUEUED, interfaces.PROCESSING,
                   interfaces.DELAYED)
 
-    def __init__(self, db, path, out=None):
+    def __init__(self, db, path, out=None, queues=None):
         self.service, self.connection = findService(db, path)
         self.out = sys.stderr if out is None else out
+        self.queues = queues
         self.start = self.finished(self.service.countJobs())
         self.shown = None
 
@@ -257,6 +273,11 @@ class Progress:
         """Show the count; return True once no job is left to do."""
         self.connection.transaction_manager.begin()
         counts = self.service.countJobs()
+        if self.queues is not None:
+            # Only the queued jobs of the queues this worker serves.
+            queued = self.service.countQueued()
+            counts[interfaces.QUEUED] = sum(queued.get(name, 0)
+                                            for name in self.queues)
         left = sum(counts[status] for status in self.UNFINISHED)
         done = self.finished(counts) - self.start
         line = '%d jobs done, %d to go' % (done, left)
@@ -312,10 +333,37 @@ def status(args):
         try:
             for name, count in sorted(service.countJobs().items()):
                 print('%-12s %d' % (name, count))
+            queued = service.countQueued()
+            if queued:
+                print('queued jobs by queue:')
+                for name, count in sorted(queued.items()):
+                    print('  %-30s %d' % (name, count))
             age = service.oldestQueuedAge()
             print('oldest queued job: %s' % (
                 'none' if age is None else '%.1f s old' % age))
         finally:
+            connection.close()
+    finally:
+        db.close()
+
+
+def migrate(args):
+    from z3c.taskqueue import _migration
+    db = openDatabase(args.uri)
+    try:
+        service, connection = findService(db, parsePath(args.service))
+        try:
+            if service._layout == _migration.LAYOUT:
+                print('the service has layout version %d already'
+                      % _migration.LAYOUT)
+                return
+            old = service._layout
+            moved = _migration.migrate(service)
+            connection.transaction_manager.commit()
+            print('migrated the service from layout version %d to %d (%d'
+                  ' jobs moved)' % (old, _migration.LAYOUT, moved))
+        finally:
+            connection.transaction_manager.abort()
             connection.close()
     finally:
         db.close()
@@ -401,6 +449,19 @@ def makeParser():
                      default=30.0,
                      help='seconds to wait for running jobs on SIGTERM'
                      ' (default: %(default)s)')
+    run.add_argument('--queue', dest='queues', action='append',
+                     type=_queueName, metavar='NAME',
+                     help='serve the queue NAME (repeatable; default: all'
+                     ' queues)')
+    run.add_argument('--batch-size', type=_option('--batch-size'),
+                     default=100,
+                     help='most jobs a claim takes, and most batchable'
+                     ' jobs a shared commit holds (default: %(default)s)')
+    run.add_argument('--batch-time', type=_option('--batch-time'),
+                     default=0.5,
+                     help='seconds after which a shared commit of'
+                     ' batchable jobs is made however few ran'
+                     ' (default: %(default)s)')
     run.add_argument('--exit-when-done', action='store_true',
                      help='show a running count, and exit once no queued,'
                      ' running or delayed job is left (cron jobs wait on)')
@@ -417,6 +478,12 @@ def makeParser():
     showing = commands.add_parser('status', help='count jobs by status')
     common(showing)
     showing.set_defaults(func=status)
+
+    migrating = commands.add_parser(
+        'migrate', help="bring the service's indexes to the current layout"
+        ' (the first use does it too)')
+    common(migrating)
+    migrating.set_defaults(func=migrate)
 
     creating = commands.add_parser('init', help='create a task service')
     common(creating)

@@ -12,7 +12,6 @@
 #
 ##############################################################################
 """The task service: stores jobs, queues and schedules them, and runs them."""
-import functools
 import logging
 import random
 import time
@@ -38,6 +37,7 @@ from z3c.taskqueue import payload
 from z3c.taskqueue import processor
 from z3c.taskqueue import queues
 from z3c.taskqueue._claims import ClaimsMixin
+from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
@@ -66,16 +66,6 @@ LAYOUT = _migration.LAYOUT
 #: The statuses in which a job may be claimed by a worker.
 CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
              interfaces.PROCESSING)
-
-
-def migrated(method):
-    """Migrate the service to ``LAYOUT`` before ``method`` runs."""
-    @functools.wraps(method)
-    def wrapper(self, *args, **kw):
-        if self._layout != LAYOUT:
-            _migration.migrate(self)
-        return method(self, *args, **kw)
-    return wrapper
 
 
 @zope.interface.implementer(interfaces.IProcessingService, IContained)

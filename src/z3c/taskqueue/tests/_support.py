@@ -199,7 +199,9 @@ def indexProblems(service, processing_allowed=False):
         if job.attempts:
             continue    # waits for another attempt at its instant
         due = job.scheduledFor
-        if due is None or abs(keyTime(key) - due.timestamp()) > 0.002:
+        # A job given back unstarted waits again for the instant it was
+        # claimed for, from the time it was given back.
+        if due is None or keyTime(key) - due.timestamp() > 0.002:
             problems.append('job %r is scheduled at %r but scheduledFor is'
                             ' %r' % (jobid, keyTime(key), due))
 

@@ -158,11 +158,53 @@ class CommandTests(unittest.TestCase):
                               ('--wait', 'nan'), ('--wait', 'inf'),
                               ('--stop-timeout', 'nan'),
                               ('--stop-timeout', '-1'),
-                              ('--threads', '0'), ('--threads', 'two')]:
+                              ('--threads', '0'), ('--threads', 'two'),
+                              ('--batch-size', '0'),
+                              ('--batch-size', '1001'),
+                              ('--batch-time', '0'),
+                              ('--batch-time', 'nan')]:
             self.assertFails(
                 ['worker', self.uri, '--service', 'tasks', '--import',
                  'z3c.taskqueue.testing', option, value],
                 'argument %s: must be' % option)
+
+    def test_queue_names_are_checked(self):
+        self.run_command('init', self.uri, '--service', 'tasks')
+        for name in ('', ' padded', 'x' * 101):
+            self.assertFails(
+                ['worker', self.uri, '--service', 'tasks', '--import',
+                 'z3c.taskqueue.testing', '--queue', name],
+                'argument --queue: a queue name must be')
+
+    def test_a_worker_serves_only_its_queues(self):
+        from z3c.taskqueue import testing
+        from z3c.taskqueue.command import openDatabase
+        testing.registerTasks()
+        self.run_command('init', self.uri, '--service', 'tasks')
+        db = openDatabase(self.uri)
+        try:
+            connection = db.open()
+            service = connection.root()['tasks']
+            mine = [service.add('noop', queue='mine') for i in range(3)]
+            theirs = [service.add('noop', queue='theirs') for i in range(2)]
+            connection.transaction_manager.commit()
+            connection.close()
+        finally:
+            db.close()
+        status, out, err = self.run_command('status', self.uri,
+                                            '--service', 'tasks')
+        self.assertIn('queued jobs by queue:\n', out)
+        self.assertRegex(out, r'  mine +3\n  theirs +2\n')
+        status, out, err = self.run_command(
+            'worker', self.uri, '--service', 'tasks', '--import',
+            'z3c.taskqueue.testing', '--wait', '0.05', '--queue', 'mine',
+            '--exit-when-done')
+        self.assertEqual(status, 0, err)
+        status, out, err = self.run_command('status', self.uri,
+                                            '--service', 'tasks')
+        self.assertIn('completed    3\n', out)
+        self.assertIn('queued       2\n', out)
+        self.assertTrue(mine and theirs)
 
     def test_add_count_is_checked(self):
         self.run_command('init', self.uri, '--service', 'tasks')
