@@ -65,6 +65,31 @@ class ITask(zope.interface.Interface):
         .. versionadded:: 1.0
         """)
 
+    batchable = zope.interface.Attribute(
+        """True if the task's jobs may share a commit: the task only
+        changes the database (it mails nothing, calls no other system),
+        so running a job again after its commit failed is harmless.
+
+        A worker runs such jobs back to back in one transaction and
+        commits them together, up to the processor's ``batchSize`` jobs
+        or ``batchTime`` seconds: many small jobs cost a fraction of a
+        commit each.  A job that fails is rolled back alone and recorded
+        as failed; a conflict at the commit runs the batch again without
+        charging the jobs an attempt; a worker that dies mid-batch has
+        committed nothing of it.  The task must leave the transaction to
+        the worker: one that commits, aborts or dooms it fails.
+        Optional: a task without it is not batchable.
+
+        .. versionadded:: 1.0
+        """)
+
+    queue = zope.interface.Attribute(
+        """The name of the queue the task's jobs go to unless ``add()``
+        names one; optional, ``'default'`` by default.
+
+        .. versionadded:: 1.0
+        """)
+
     def __call__(service, jobid, input):
         """Do the work of job ``jobid`` of ``service`` with ``input``.
 
@@ -148,10 +173,29 @@ class IJob(zope.interface.Interface):
         default=0,
         required=True)
 
-    lease = zope.interface.Attribute(
-        """The ``ILease`` of the worker processing the job, or None.
+    queue = zope.schema.TextLine(
+        title='Queue',
+        description='The name of the queue the job waits in when it is'
+                    ' due; workers serve some queues or all.'
+                    '\n\n.. versionadded:: 1.0',
+        default='default')
 
-        .. versionadded:: 1.0
+    priority = zope.schema.Int(
+        title='Priority',
+        description='From -10 to 10, 0 by default: among the due jobs of'
+                    ' the queues a worker serves, a higher priority is'
+                    ' claimed first, and within one priority the job that'
+                    ' waited longest.'
+                    '\n\n.. versionadded:: 1.0',
+        default=0)
+
+    lease = zope.interface.Attribute(
+        """Always None: the claims of workers are kept by the service
+        (``IProcessingService.leaseOf()``).  Jobs stored by layout
+        version 1 may still hold the lease of their last claim here.
+
+        .. versionchanged:: 1.0
+           No longer set: a claim does not write the job.
         """)
 
     context = zope.interface.Attribute(
@@ -433,7 +477,8 @@ class ITaskService(zope.interface.Interface):
     def getAvailableTasks():
         """Return a dict mapping each registered task name to its task."""
 
-    def add(task, input=None, startLater=False, *, runAs=None):
+    def add(task, input=None, startLater=False, *, runAs=None, queue=None,
+            priority=0):
         """Queue a job for the task registered under ``task``.
 
         Return the new job's id.  With ``startLater`` the job waits in
@@ -445,14 +490,19 @@ class ITaskService(zope.interface.Interface):
         ``input`` (an object of another database, say); nothing is
         stored then.
 
+        The job waits in the queue ``queue`` (default: the task's
+        ``queue``, or ``'default'``) at ``priority`` (-10 to 10; see
+        ``IJob.priority``); a bad name or priority is a ``ValueError``.
+
         .. versionchanged:: 1.0
-           Added ``runAs``; the context is recorded.
+           Added ``runAs``, ``queue`` and ``priority``; the context is
+           recorded.
         """
 
     def addCronJob(task, input=None, minute=(), hour=(), dayOfMonth=(),
                    month=(), dayOfWeek=(), delay=None, *, cron=None,
                    timezone=None, misfire='coalesce', misfireGrace=None,
-                   runAs=None):
+                   runAs=None, queue=None, priority=0):
         """Add a job that runs at the given times, or once after ``delay``.
 
         The times are UTC tuples or a crontab expression ``cron`` in the
@@ -469,9 +519,13 @@ class ITaskService(zope.interface.Interface):
         and the value, and ``TypeError`` for an input the database cannot
         store; nothing is stored then.
 
+        When a run falls due, the job moves to its queue (``queue``, as
+        for ``add()``) at its ``priority``, and waits there in status
+        ``queued`` until a worker claims it.
+
         .. versionadded:: 1.0
-           The keywords ``cron``, ``timezone``, ``misfire`` and
-           ``misfireGrace``.
+           The keywords ``cron``, ``timezone``, ``misfire``,
+           ``misfireGrace``, ``runAs``, ``queue`` and ``priority``.
         """
 
     def startJob(jobid):
@@ -524,6 +578,13 @@ class ITaskService(zope.interface.Interface):
         .. versionadded:: 1.0
         """
 
+    def countQueued():
+        """Return a dict mapping the name of each queue ever used to the
+        number of due jobs waiting in it.  Cheap: no job is loaded.
+
+        .. versionadded:: 1.0
+        """
+
     def oldestQueuedAge(now=None):
         """Return how many seconds the oldest queued job has waited at
         ``now``, or None if no job is queued.
@@ -531,8 +592,10 @@ class ITaskService(zope.interface.Interface):
         .. versionadded:: 1.0
         """
 
-    def hasJobsWaiting(now=None):
-        """Tell whether a job is due at ``now`` (default: the current time).
+    def hasJobsWaiting(now=None, queues=None):
+        """Tell whether a job is due at ``now`` (default: the current time)
+        in one of the queues ``queues`` (None: any), or a cron or delayed
+        job waits for its due time to be computed.
 
         Reads only: an idle worker that asks writes nothing.
         """
@@ -540,9 +603,10 @@ class ITaskService(zope.interface.Interface):
     def claimNextJob(now=None, queue=None):
         """Take the next due job and mark it ``processing``.
 
-        Cron and delayed jobs due at ``now`` come first, then queued jobs
-        in the order they were queued.  Return the job's id, or None when
-        no job is due.
+        Cron, delayed and retried jobs due at ``now`` move to their queues
+        first.  Then the job of the highest priority is taken, and of
+        those the one queued first.  Return the job's id, or None when no
+        job is due.
 
         Queued jobs are spread over several queues.  With ``queue`` (a
         number), take the oldest job of that queue, or else of the next
@@ -620,19 +684,27 @@ class IProcessingService(ITaskService):
         """Tell whether a processor of this service runs in this process.
         """
 
-    def claimJobs(owner, leaseTime, now=None, limit=1, queue=None):
-        """Claim up to ``limit`` due jobs for ``owner``.
+    def claimJobs(owner, leaseTime, now=None, limit=1, queue=None, *,
+                  queues=None, retire=(), accept=None):
+        """Claim up to ``limit`` due jobs of the queues ``queues`` (None:
+        all) for ``owner``, in the order ``claimNextJob()`` takes them.
 
-        ``queue`` is passed on to ``claimNextJob()``.
+        ``queue`` is a number: start at that shard of the queues, as
+        ``claimNextJob()`` does.  ``accept(job)``, if given, is asked of
+        each job in turn; the claim stops at the first it refuses, which
+        stays queued.  The leases ``retire`` (of batches the worker ran)
+        are retired first (``retireLease()``).
 
-        Each becomes ``processing`` and all share one new lease that
+        Each job becomes ``processing`` and all share one new lease that
         expires ``leaseTime`` seconds after ``now`` and lists them
-        (``ILease.jobs``) in the order they are to run.  A claim charges
-        no attempt.  Return ``(lease, ids)``; ``(None, [])`` if no job is
+        (``ILease.jobs``) in the order they are to run.  The claim writes
+        the lease and the claim index, not the jobs.  A claim charges no
+        attempt.  Return ``(lease, ids)``; ``(None, [])`` if no job is
         due.
 
         .. versionchanged:: 1.0
-           A claim no longer charges an attempt; the run does.
+           A claim no longer charges an attempt; the run does.  Added
+           ``queues``, ``retire`` and ``accept``.
         """
 
     def completeJob(jobid, lease, output, now=None):
@@ -642,7 +714,8 @@ class IProcessingService(ITaskService):
         with ``lease``: the lease expired and the job was taken over, so
         the caller must discard the run.  Otherwise the job is charged the
         attempt, becomes ``completed`` (a cron job is scheduled again) and
-        True is returned.
+        True is returned.  Only the job is written: the finished job is
+        put in the status index when the lease is retired.
         """
 
     def failJob(jobid, lease, error, traceback=None, now=None, retry=None):
@@ -666,6 +739,25 @@ class IProcessingService(ITaskService):
 
     def renewLease(lease, leaseTime, now=None):
         """Extend ``lease`` to ``leaseTime`` seconds after ``now``."""
+
+    def leaseOf(jobid):
+        """Return the ``ILease`` that holds job ``jobid`` while a worker
+        runs it (or is about to), or None.  ``KeyError`` if unknown.
+
+        .. versionadded:: 1.0
+        """
+
+    def retireLease(lease):
+        """Forget the claims of ``lease`` whose outcome is recorded, and
+        put the jobs they finished in the status index, all at once.
+
+        A worker retires the lease of a batch in its next claim's commit;
+        ``clean()`` retires the leases whose jobs are all done, and
+        ``recoverExpired()`` the leases it recovers.  Claims not yet
+        settled are kept, to be recovered when the lease expires.
+
+        .. versionadded:: 1.0
+        """
 
     def recoverExpired(now=None):
         """Recover the jobs whose lease expired before ``now``.
@@ -702,10 +794,14 @@ class IProcessor(zope.interface.Interface):
 
     The arguments of ``SimpleProcessor`` and ``MultiProcessor``:
     ``waitTime`` (seconds an idle worker waits, 0 to 3600), ``leaseTime``
-    (0.1 to 86400), ``batchSize`` (1 to 1000), ``stopTimeout`` (0 to
-    86400), ``maxThreads`` (``MultiProcessor``, 1 to 256), and ``reopen``,
-    a function that opens the database anew, called when the storage
-    broke (a FileStorage that closed itself).  A value out of range is a
+    (0.1 to 86400), ``batchSize`` (the most jobs a claim takes, and the
+    most batchable jobs a shared commit holds: 1 to 1000, default 100),
+    ``batchTime`` (seconds after which a shared commit is made however
+    few jobs ran: 0.001 to 60, default 0.5), ``queues`` (the names of the
+    queues served, default None: all), ``stopTimeout`` (0 to 86400),
+    ``maxThreads`` (``MultiProcessor``, 1 to 256), and ``reopen``, a
+    function that opens the database anew, called when the storage broke
+    (a FileStorage that closed itself).  A value out of range is a
     ``ValueError`` naming the argument.
 
     Nothing a job does stops a processor: see ``docs/reliability.rst``.
