@@ -77,22 +77,24 @@ class ClaimsMixin:
         while len(jobs) < limit:
             entries = []
             for key, shard in self._queues.heads(queues, start):
-                entries.append((key, shard, shard.pop(key)))
+                entries.append((key, shard, shard[key]))
                 if len(entries) >= limit - len(jobs):
                     break
             if not entries:
                 break
             self._prefetch(jobid for key, shard, jobid in entries)
-            for number, (key, shard, jobid) in enumerate(entries):
-                # A dangling entry is dropped: it was taken out already.
-                job = self._loadIndexed(jobid, lambda: None)
+            dropped = False
+            for key, shard, jobid in entries:
+                job = self._loadIndexed(jobid, lambda: shard.pop(key))
                 if job is None:
+                    dropped = True      # a dangling entry, dropped
                     continue
                 if accept is not None and not accept(job):
-                    for key, shard, jobid in entries[number:]:
-                        shard[key] = jobid
                     return jobs
+                del shard[key]
                 jobs.append(job)
+            if not dropped:
+                break
         return jobs
 
     def _prefetch(self, ids):

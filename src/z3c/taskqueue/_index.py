@@ -81,6 +81,15 @@ def lastKey(index):
     return None if key == FIRST else key
 
 
+def lastKeyBelow(index, key):
+    """Return the largest real key below ``key``, or None."""
+    try:
+        found = index.maxKey(key - 1)
+    except ValueError:
+        return None
+    return None if found == FIRST else found
+
+
 def insertBelow(index, key, value):
     """Store ``value`` at ``key`` or, if taken, at the next free key below.
 

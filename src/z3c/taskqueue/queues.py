@@ -147,8 +147,8 @@ class JobQueues(persistent.Persistent):
         return None, None
 
     def heads(self, names=None, start=None):
-        """Iterate over ``(key, shard)`` as ``head()`` returns them, for a
-        caller that takes each entry out before it asks for the next."""
+        """Iterate over ``(key, shard)`` in the order ``head()`` would
+        return them if each were taken out in turn; nothing is changed."""
         shards = self._served(names)
         if not shards:
             return
@@ -169,7 +169,7 @@ class JobQueues(persistent.Persistent):
                 mine = best[1]  # stay with it while it has such jobs
             key, shard = best
             yield key, shard
-            last[id(shard)] = (_index.lastKey(shard), shard)
+            last[id(shard)] = (_index.lastKeyBelow(shard, key), shard)
 
     def ids(self, names=None):
         """Iterate over the ids of the jobs waiting in ``names``."""

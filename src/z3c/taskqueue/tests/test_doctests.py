@@ -88,7 +88,7 @@ def test_suite():
             setUp=setUpLegacy, tearDown=tearDownLegacy,
             optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
-            '../processor.rst',
+            '../processor.rst', '../queues.rst',
             setUp=setUpInTempDir, tearDown=tearDownInTempDir,
             optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
