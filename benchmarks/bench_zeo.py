@@ -57,6 +57,7 @@ TIMEOUT = 300           # seconds for a row: only a bug takes that long
 SCALE_GOAL = 1.0        # 4 processes / 1 process, no-op jobs
 CONFLICT_GOAL = 0.1     # ConflictErrors per job, no-op jobs
 SLEEP_GOAL = 3.0        # 4 processes / 1 process, sleeping jobs
+SHARED_GOAL = 3.0       # batchable jobs, 4 processes / raw commits
 
 TMPDIR = None
 
@@ -486,8 +487,8 @@ class Workers:
                          for path in self.logs)
 
 
-def process(backend, workers, jobs, input=None):
-    """Time ``workers`` processes through ``jobs`` jobs of task noop."""
+def process(backend, workers, jobs, input=None, task='noop'):
+    """Time ``workers`` processes through ``jobs`` jobs of ``task``."""
     with backend() as server:
         root = server.root
         root['tasks'] = service = TaskService()
@@ -498,7 +499,7 @@ def process(backend, workers, jobs, input=None):
             watch = Watch(server, running.pids)
             server.tm.begin()
             for unused in range(jobs):
-                service.add('noop', input)
+                service.add(task, input)
             server.tm.commit()
             watch.start()
             watch.snapshot()
@@ -602,12 +603,14 @@ KINDS = [
     ('noop-1', 'no-op jobs, 1 process'),
     ('noop-2', 'no-op jobs, 2 processes'),
     ('noop-4', 'no-op jobs, 4 processes'),
+    ('shared-1', 'batchable no-op, 1 process'),
+    ('shared-4', 'batchable no-op, 4 procs'),
     ('sleep-1', '50 ms jobs, 1 process'),
     ('sleep-4', '50 ms jobs, 4 processes'),
 ]
 # Each of these kinds of row is compared with that one.
 BASES = {'noop-1': 'raw', 'noop-2': 'noop-1', 'noop-4': 'noop-1',
-         'sleep-4': 'sleep-1'}
+         'shared-1': 'raw', 'shared-4': 'raw', 'sleep-4': 'sleep-1'}
 BACKENDS = {'zeo': Server, 'pg': PGServer}
 NAMES = {'zeo': 'ZEO', 'pg': 'RelStorage'}
 
@@ -735,7 +738,9 @@ def print_goals(rows, results):
 
         ratio('noop-4', 'noop-1', 'no-op jobs/s, 4 processes vs 1',
               SCALE_GOAL)
-        for kind in ('noop-1', 'noop-2', 'noop-4'):
+        ratio('shared-4', 'raw', 'batchable jobs/s, 4 processes vs raw',
+              SHARED_GOAL)
+        for kind in ('noop-1', 'noop-2', 'noop-4', 'shared-4'):
             result = results[row(kind).key]
             goal('%s ConflictErrors/job, %s' % (row(kind).ref,
                                                 row(kind).label),
@@ -906,6 +911,10 @@ def main(argv=None):
         'noop-1': lambda backend: process(backend, 1, noop),
         'noop-2': lambda backend: process(backend, 2, noop),
         'noop-4': lambda backend: process(backend, 4, noop),
+        'shared-1': lambda backend: process(backend, 1, noop * 4,
+                                            task='noop-shared'),
+        'shared-4': lambda backend: process(backend, 4, noop * 4,
+                                            task='noop-shared'),
         'sleep-1': lambda backend: process(backend, 1, sleep, SLEEP),
         'sleep-4': lambda backend: process(backend, 4, sleep, SLEEP),
     }

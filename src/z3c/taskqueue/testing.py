@@ -14,7 +14,7 @@
 """Helpers for tests: tasks that record their effects, servers, workers.
 
 Importing this module registers the tasks ``record``, ``record-shared``,
-``noop``, ``exit`` and ``pause``, so that worker processes can run them with
+``noop``, ``noop-shared``, ``exit`` and ``pause``, so that worker processes can run them with
 ``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
 """
 import os
@@ -92,6 +92,13 @@ class NoopTask:
 
 
 @zope.interface.implementer(interfaces.ITask)
+class SharedNoopTask(NoopTask):
+    """``noop``, batchable: its jobs share commits."""
+
+    batchable = True
+
+
+@zope.interface.implementer(interfaces.ITask)
 class ExitTask:
     """Calls ``sys.exit(input)``, as a library such as argparse may."""
 
@@ -119,6 +126,7 @@ def registerTasks():
     zope.component.provideUtility(RecordTask(), name='record')
     zope.component.provideUtility(SharedRecordTask(), name='record-shared')
     zope.component.provideUtility(NoopTask(), name='noop')
+    zope.component.provideUtility(SharedNoopTask(), name='noop-shared')
     zope.component.provideUtility(ExitTask(), name='exit')
     zope.component.provideUtility(PauseTask(), name='pause')
 
