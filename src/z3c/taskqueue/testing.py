@@ -14,8 +14,9 @@
 """Helpers for tests: tasks that record their effects, servers, workers.
 
 Importing this module registers the tasks ``record``, ``record-shared``,
-``noop``, ``noop-shared``, ``exit`` and ``pause``, so that worker processes can run them with
-``z3c-taskqueue worker ... --import z3c.taskqueue.testing``.
+``noop``, ``noop-shared``, ``exit`` and ``pause``, so that worker
+processes can run them with ``z3c-taskqueue worker ... --import
+z3c.taskqueue.testing``.
 """
 import os
 import socket
