@@ -72,7 +72,7 @@ class ClaimsMixin:
         Their records are fetched all at once: over ZEO, in one round
         trip rather than one each.
         """
-        self._promoteDue(now)
+        self._promoteDue(now, max(limit, 1))
         jobs = []
         while len(jobs) < limit:
             entries = []

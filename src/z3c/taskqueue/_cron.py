@@ -83,8 +83,10 @@ class _Calendar:
     """
 
     def __init__(self, minutes, hours, days, weekdays, months, either=False):
-        self.times = tuple(sorted(
-            hour * 3600 + minute * 60 for hour in hours for minute in minutes))
+        # Both are sorted, so the clock times come out sorted.
+        minutes = [minute * 60 for minute in sorted(minutes)]
+        self.times = tuple([hour * 3600 + minute for hour in sorted(hours)
+                            for minute in minutes])
         self.months = tuple(sorted(months))
         self._month_set = frozenset(self.months)
         self._days = None if days is None else frozenset(days)
@@ -139,14 +141,25 @@ class _Calendar:
         except KeyError:
             pass
         days, weekdays = self._days, self._weekdays
-        result = []
-        for mday in range(1, length + 1):
-            in_days = days is None or mday in days
-            in_weekdays = (weekdays is None
-                           or (first_weekday + mday - 1) % 7 in weekdays)
-            if (in_days or in_weekdays) if self._either else (
-                    in_days and in_weekdays):
-                result.append(mday)
+        if days is not None:
+            in_days = {day for day in days if day <= length}
+        if weekdays is not None:
+            # The days of each weekday: every seventh from the first.
+            in_weekdays = set()
+            for weekday in weekdays:
+                in_weekdays.update(range((weekday - first_weekday) % 7 + 1,
+                                         length + 1, 7))
+        if days is None and weekdays is None:
+            result = range(1, length + 1)
+        elif days is None:
+            result = in_weekdays
+        elif weekdays is None:
+            result = in_days
+        elif self._either:
+            result = in_days | in_weekdays
+        else:
+            result = in_days & in_weekdays
+        result = sorted(result)
         result = self._month_days[key] = tuple(result)
         return result
 

@@ -102,6 +102,11 @@ def parse(expression):
 
 
 def _parse_field(expression, text, name, lo, hi, names):
+    # The common cases first: '*' and a plain number.
+    if text == '*':
+        return tuple(range(lo, hi + 1))
+    if text.isdigit() and text.isascii():
+        return (_value(expression, name, lo, hi, names, text),)
     result = set()
     for item in text.split(','):
         match = _ITEM.match(item)

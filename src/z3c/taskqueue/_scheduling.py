@@ -20,8 +20,9 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue._outcome import message
 
 
-#: The most due jobs one claim moves to their queues: a claim is never a
-#: huge transaction, however many jobs fell due at once.
+#: The most due jobs one claim moves to their queues: as many as it may
+#: claim, and never more than this, so that a claim is never a huge
+#: transaction, however many jobs fell due at once.
 PROMOTE_LIMIT = 100
 
 
@@ -35,8 +36,9 @@ class SchedulingMixin:
     to their queues, at their priority, in the order they fell due.
     """
 
-    def _promoteDue(self, now):
-        """Schedule the pending jobs; queue those due at ``now``."""
+    def _promoteDue(self, now, limit=PROMOTE_LIMIT):
+        """Schedule the pending jobs; queue up to ``limit`` of those due
+        at ``now``, those due first first."""
         if self._schedule.hasPending():
             for jobid in self._schedule.takePending():
                 job = self._loadIndexed(jobid, lambda: None)
@@ -47,15 +49,17 @@ class SchedulingMixin:
                     except Exception as error:
                         self._failUnrunnable(job, 'cannot be scheduled: %s'
                                              % message(error))
+        promoted = 0
         for i in range(PROMOTE_LIMIT):
             due = self._schedule.nextDue(now)
-            if due is None:
+            if due is None or promoted >= limit:
                 return
             key, jobid = due
             schedule = self._schedule
             job = self._loadIndexed(jobid, lambda: schedule.pop(key))
             if job is not None:
                 self._queueDue(job, _index.keyTime(key), now)
+                promoted += 1
 
     def _queueDue(self, job, dueTime, now):
         """Move ``job``, due at ``dueTime`` (by ``now``), from the schedule

@@ -107,8 +107,10 @@ class JobQueues(persistent.Persistent):
         key = job._queueKey
         if key is not None:
             shard = self._shardOf(job)
-            if shard is not None and shard.get(key) == job.id:
-                del shard[key]
+            if shard is not None:
+                found = shard.pop(key, None)
+                if found is not None and found != job.id:
+                    shard[key] = found  # another job's: a stale key
             del job._queueKey
 
     def holds(self, job):
