@@ -64,6 +64,34 @@ class ClaimsMixin:
         self._claims.claim(lease, ids)
         return lease, ids
 
+    @migrated
+    def hasJobsWaiting(self, now=None, queues=None):
+        if now is None:
+            now = time.time()
+        return (self._schedule.hasPending()
+                or self._schedule.nextDue(now) is not None
+                or not self._queues.isEmpty(queues))
+
+    @migrated
+    def claimNextJob(self, now=None, queue=None):
+        if now is None:
+            now = time.time()
+        job = self._takeNext(now, start=queue)
+        if job is None:
+            return None
+        self._markProcessing(job)
+        return job.id
+
+    def _takeNext(self, now, queues=None, start=None, accept=None):
+        """Take the next due job of ``queues`` (None: all) out of its
+        queue and return it; None if none is due, or if ``accept(job)``
+        is false for it (then it stays).  The job is not written.
+
+        The jobs of the schedule due at ``now`` are queued first.
+        """
+        jobs = self._takeJobs(now, 1, queues, start, accept)
+        return jobs[0] if jobs else None
+
     def _takeJobs(self, now, limit, queues=None, start=None, accept=None):
         """Take up to ``limit`` due jobs out of their queues, in the order
         they are to run, stopping at the first for which ``accept(job)``

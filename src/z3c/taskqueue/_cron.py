@@ -83,30 +83,45 @@ class _Calendar:
     """
 
     def __init__(self, minutes, hours, days, weekdays, months, either=False):
-        # Both are sorted, so the clock times come out sorted.
-        minutes = [minute * 60 for minute in sorted(minutes)]
-        self.times = tuple([hour * 3600 + minute for hour in sorted(hours)
-                            for minute in minutes])
+        self._hours = tuple(sorted(hours))
+        self._minutes = tuple(sorted(minutes))
         self.months = tuple(sorted(months))
         self._month_set = frozenset(self.months)
-        self._days = None if days is None else frozenset(days)
+        self._days = None if days is None else tuple(sorted(days))
         self._weekdays = None if weekdays is None else frozenset(weekdays)
         self._either = either
-        self._month_days = {}
 
     def first(self, clock):
         """Return the first matching clock time at or after ``clock``."""
         day, second = divmod(-(-clock // 60) * 60, _DAY)
-        times = self.times
-        if second > times[-1]:
+        second = self._first_time(second)
+        if second is None:
             day += 1
-            second = times[0]
-        else:
-            second = times[bisect.bisect_left(times, second)]
+            second = self._earliest
         match = self._first_day(day)
         if match != day:
-            second = times[0]
+            second = self._earliest
         return match * _DAY + second
+
+    @property
+    def _earliest(self):
+        """The first matching time of a day, in seconds."""
+        return self._hours[0] * 3600 + self._minutes[0] * 60
+
+    def _first_time(self, second):
+        """Return the first matching time of day at or after ``second``
+        (a multiple of 60), or None if none is left that day."""
+        hour, minute = divmod(second // 60, 60)
+        hours, minutes = self._hours, self._minutes
+        i = bisect.bisect_left(hours, hour)
+        if i < len(hours) and hours[i] == hour:
+            j = bisect.bisect_left(minutes, minute)
+            if j < len(minutes):
+                return hour * 3600 + minutes[j] * 60
+            i += 1
+        if i < len(hours):
+            return hours[i] * 3600 + minutes[0] * 60
+        return None
 
     def _first_day(self, day):
         """Return the first matching day at or after ``day`` (epoch days)."""
@@ -117,10 +132,9 @@ class _Calendar:
         stop = year + _SEARCH_YEARS
         while year < stop:
             if month in self._month_set:
-                days = self._matching_days(year, month, first)
-                i = bisect.bisect_left(days, mday)
-                if i < len(days):
-                    return first + days[i] - 1
+                found = self._next_day(year, month, first, mday)
+                if found is not None:
+                    return first + found - 1
             i = bisect.bisect_right(months, month)
             if i == len(months):
                 year, month = year + 1, months[0]
@@ -130,38 +144,34 @@ class _Calendar:
             mday = 1
         raise AssertionError('no firing time within %d years' % _SEARCH_YEARS)
 
-    def _matching_days(self, year, month, first):
+    def _next_day(self, year, month, first, mday):
+        """Return the first matching day of the month at or after
+        ``mday``, or None; ``first`` is the epoch day of its first."""
         length = _MAX_DAYS[month]
         if month == 2 and not calendar.isleap(year):
             length = 28
-        first_weekday = (first + 3) % 7      # 1970-01-01 was a Thursday
-        key = length, first_weekday
-        try:
-            return self._month_days[key]
-        except KeyError:
-            pass
         days, weekdays = self._days, self._weekdays
-        if days is not None:
-            in_days = {day for day in days if day <= length}
-        if weekdays is not None:
-            # The days of each weekday: every seventh from the first.
-            in_weekdays = set()
-            for weekday in weekdays:
-                in_weekdays.update(range((weekday - first_weekday) % 7 + 1,
-                                         length + 1, 7))
         if days is None and weekdays is None:
-            result = range(1, length + 1)
-        elif days is None:
-            result = in_weekdays
-        elif weekdays is None:
-            result = in_days
-        elif self._either:
-            result = in_days | in_weekdays
-        else:
-            result = in_days & in_weekdays
-        result = sorted(result)
-        result = self._month_days[key] = tuple(result)
-        return result
+            return mday if mday <= length else None
+        weekday = (first + mday + 2) % 7     # 1970-01-01 was a Thursday
+        if days is not None and weekdays is not None and not self._either:
+            # Both must match: the first listed day on a listed weekday.
+            for day in days[bisect.bisect_left(days, mday):]:
+                if day > length:
+                    return None
+                if (weekday + day - mday) % 7 in weekdays:
+                    return day
+            return None
+        found = []
+        if days is not None:
+            i = bisect.bisect_left(days, mday)
+            if i < len(days) and days[i] <= length:
+                found.append(days[i])
+        if weekdays is not None:
+            day = mday + min((other - weekday) % 7 for other in weekdays)
+            if day <= length:
+                found.append(day)
+        return min(found) if found else None
 
 
 class LegacySchedule:

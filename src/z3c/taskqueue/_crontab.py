@@ -109,6 +109,9 @@ def _parse_field(expression, text, name, lo, hi, names):
         return (_value(expression, name, lo, hi, names, text),)
     result = set()
     for item in text.split(','):
+        if item.isdigit() and item.isascii():
+            result.add(_value(expression, name, lo, hi, names, item))
+            continue
         match = _ITEM.match(item)
         if match is None:
             raise ValueError('cron=%r: %s %r is not a number, a range or *'

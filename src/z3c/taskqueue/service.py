@@ -27,8 +27,6 @@ from ZODB.POSException import POSKeyError
 from ZODB.POSException import StateLoadError
 
 from z3c.taskqueue import _migration
-from z3c.taskqueue import _servicepath
-from z3c.taskqueue import _threads
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
@@ -39,6 +37,7 @@ from z3c.taskqueue import queues
 from z3c.taskqueue._claims import ClaimsMixin
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
+from z3c.taskqueue._processing import ProcessingMixin
 from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
 from z3c.taskqueue.job import CronJob
@@ -70,7 +69,7 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
 
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
-                  persistent.Persistent):
+                  ProcessingMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs; each index is an object of its own that
@@ -403,75 +402,6 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         if oldest is None:
             return None
         return (time.time() if now is None else now) - oldest
-
-    # Processing jobs in threads
-
-    def startProcessing(self):
-        self.startProcessingAt(_servicepath.servicePath(self))
-
-    def startProcessingAt(self, path):
-        if self._p_jar is None:
-            raise ValueError('the task service is not stored in a database')
-        started = _threads.start(self.processorFactory(
-            self._p_jar.db(), path, **self.processorArguments),
-            self._processorKey())
-        if started:
-            log.info('starting service %s', self._displayName(path))
-        return started
-
-    def stopProcessing(self, timeout=None):
-        name = self._threadName()
-        if name is not None and _threads.isRunning(name):
-            log.info('stopping service %s', self._displayName())
-            _threads.stop(name, timeout)
-
-    def isProcessing(self):
-        name = self._threadName()
-        return name is not None and _threads.isRunning(name)
-
-    def _processorKey(self):
-        # Which service of which database of this process.
-        return (id(self._p_jar.db()), self._p_oid)
-
-    def _threadName(self):
-        if self._p_jar is None:
-            return None
-        return _threads.nameFor(self._processorKey())
-
-    def _displayName(self, path=None):
-        if self.__name__:
-            return self.__name__
-        return _servicepath.pathName(path) if path else repr(self)
-
-    # Processing jobs
-
-    @migrated
-    def hasJobsWaiting(self, now=None, queues=None):
-        if now is None:
-            now = time.time()
-        return (self._schedule.hasPending()
-                or self._schedule.nextDue(now) is not None
-                or not self._queues.isEmpty(queues))
-
-    @migrated
-    def claimNextJob(self, now=None, queue=None):
-        if now is None:
-            now = time.time()
-        job = self._takeNext(now, start=queue)
-        if job is None:
-            return None
-        self._markProcessing(job)
-        return job.id
-
-    def _takeNext(self, now, queues=None, start=None, accept=None):
-        """Take the next due job of ``queues`` (None: all) out of its
-        queue and return it; None if none is due, or if ``accept(job)``
-        is false for it (then it stays).  The job is not written.
-
-        The jobs of the schedule due at ``now`` are queued first.
-        """
-        jobs = self._takeJobs(now, 1, queues, start, accept)
-        return jobs[0] if jobs else None
 
     def _transactionManager(self):
         jar = self._p_jar

@@ -1,0 +1,64 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Processing in threads: the processor of a stored service, started and
+stopped by the service itself."""
+import logging
+
+from z3c.taskqueue import _servicepath
+from z3c.taskqueue import _threads
+
+
+log = logging.getLogger('z3c.taskqueue')
+
+
+class ProcessingMixin:
+    """The part of the task service that starts, stops and finds its
+    processor thread in this process (see ``_threads``)."""
+
+    def startProcessing(self):
+        self.startProcessingAt(_servicepath.servicePath(self))
+
+    def startProcessingAt(self, path):
+        if self._p_jar is None:
+            raise ValueError('the task service is not stored in a database')
+        started = _threads.start(self.processorFactory(
+            self._p_jar.db(), path, **self.processorArguments),
+            self._processorKey())
+        if started:
+            log.info('starting service %s', self._displayName(path))
+        return started
+
+    def stopProcessing(self, timeout=None):
+        name = self._threadName()
+        if name is not None and _threads.isRunning(name):
+            log.info('stopping service %s', self._displayName())
+            _threads.stop(name, timeout)
+
+    def isProcessing(self):
+        name = self._threadName()
+        return name is not None and _threads.isRunning(name)
+
+    def _processorKey(self):
+        # Which service of which database of this process.
+        return (id(self._p_jar.db()), self._p_oid)
+
+    def _threadName(self):
+        if self._p_jar is None:
+            return None
+        return _threads.nameFor(self._processorKey())
+
+    def _displayName(self, path=None):
+        if self.__name__:
+            return self.__name__
+        return _servicepath.pathName(path) if path else repr(self)
