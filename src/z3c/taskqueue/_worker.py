@@ -21,6 +21,7 @@ import random
 
 from ZODB.POSException import ConflictError
 
+from z3c.taskqueue import _migration
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue._outcome import UNAVAILABLE
@@ -112,6 +113,13 @@ class Worker(Runner):
         self.seen = _wakeup.current()
         self.tm.begin()
         service = self.service()
+        if service._layout != _migration.LAYOUT:
+            # Once, in a commit of its own, so that idle polls do not
+            # migrate again and again.
+            _migration.migrate(service)
+            self.tm.commit()
+            self.tm.begin()
+            service = self.service()
         now = p.clock()
         retire = [self.connection.get(lease._p_oid)
                   for runner in runners for lease in runner.finished]

@@ -155,6 +155,38 @@ class MigrationTests(unittest.TestCase):
             otherTM.abort()
             other.close()
 
+    def test_a_processor_migrates_and_runs_every_job(self):
+        import threading
+        from zope.testing.wait import wait
+        from z3c.taskqueue.processor import SimpleProcessor
+        ids = self.root['ids']
+        processor = SimpleProcessor(self.db, ['service'], waitTime=0.05,
+                                    leaseTime=60)
+        thread = threading.Thread(target=processor)
+        thread.start()
+        try:
+            # (The retried job waits until 2033, as the fixture said.)
+            queued = ids['queued']
+
+            def done():
+                self.tm.begin()
+                return all(self.service.getStatus(jobid) == 'completed'
+                           for jobid in queued)
+            wait(done, timeout=30)
+        finally:
+            processor.stop()
+            thread.join(30)
+        self.tm.begin()
+        self.service._p_activate()
+        self.assertEqual(self.service.__dict__.get('_layout'), 2)
+        self.assertEqual([self.service.getResult(jobid)
+                          for jobid in ids['queued']],
+                         ['q0', 'q1', 'q2', 'q3', 'q4'])
+        # Still claimed by the lost worker of the fixture, until its lease
+        # expires (in 2033).
+        self.assertEqual(self.service.getStatus(ids['processing']),
+                         'processing')
+
     def test_the_migrate_command(self):
         self.close()
         result = subprocess.run(
