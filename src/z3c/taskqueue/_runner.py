@@ -122,10 +122,21 @@ class Runner:
                 raise Abandoned()
 
     def open(self):
-        """Open the worker's connection, in this thread."""
+        """Open the worker's connection, in this thread, and load the
+        service and its indexes: the first job starts as soon as the
+        next ones."""
         self.tm = transaction.manager.manager   # this thread's own
         self.owner = owner()
         self.generation, self.connection = self.processor.connect(self.tm)
+        try:
+            self.tm.begin()
+            service = self.service()
+            service._claims._byJob._p_activate()
+            service.jobs._p_activate()
+        except Exception:
+            pass    # the claims say what is wrong, and wait it out
+        finally:
+            self.tm.abort()
 
     def reconnect(self):
         """Open a new connection if the processor reopened the database.
