@@ -101,8 +101,10 @@ class Runner:
         # The leases of the batches run, for the next claim to retire.
         self.finished = []
         # How many batchable jobs a shared commit takes: the batch size,
-        # less after conflicts.
+        # less after conflicts; and whether the next claim leaves them to
+        # a shared commit (not after shared commits kept conflicting).
         self.shared = processor.batchSize
+        self.claimShared = True
 
     def abandon(self):
         """Make sure the worker never uses the database again; wait until

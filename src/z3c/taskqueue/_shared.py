@@ -34,12 +34,15 @@ from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._runner import formatException
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.retry import jitteredBackoff
-from z3c.taskqueue.retry import policyFor
 
 
 #: What a claim hands a runner that is to run batchable jobs in shared
 #: commits (see ``runShared()``), instead of a batch's ids.
 SHARED = 'shared'
+
+#: After this many conflicts in a row, a runner claims batchable jobs with
+#: a lease, once, instead of running them in a shared commit.
+CONTENDED = 3
 
 # What ``runInBatch()`` returns for a job that failed, and for one
 # whose task ended the shared transaction.
@@ -114,18 +117,18 @@ def runShared(runner):
             service._putBack(jobs[len(done):])
             service._indexFinished(done)
             runner.tm.commit()
-        except ConflictError as error:
+        except ConflictError:
             runner.tm.abort()
             conflicts += 1
             p.count('conflicts')
             runner.shared = max(1, runner.shared // 2)
             if runner.queue is not None:
                 runner.queue = random.randrange(1 << 30)
-            if len(jobs) == 1 and conflicts > policyFor(
-                    service._task(jobs[0])).conflictRetries:
-                failShared(runner, jobs[0].id, 'gave up after %d conflicts:'
-                                ' %s' % (conflicts,
-                                         _outcome.message(error)))
+            if conflicts >= CONTENDED:
+                # Other workers keep taking the same jobs: let the next
+                # claim take them with a lease, which no one else can.
+                # A conflict is never a job's failure.
+                runner.claimShared = False
                 return 0
             runner.backOff(jitteredBackoff(conflicts, 0.01, 1.0))
             continue

@@ -137,22 +137,22 @@ class Worker(Runner):
             else:
                 self.tm.abort()
             return []
-        accept = None
-        if shared:
-            isBatchable = batchable(service)
+        isBatchable = batchable(service)
 
-            def accept(job):
-                return not isBatchable(job)
+        def notBatchable(job):
+            return not isBatchable(job)
         claimed = []
         try:
             for runner in runners:
+                sharing = shared and runner.claimShared
+                runner.claimShared = True
                 lease, ids = service.claimJobs(
                     runner.owner, p.leaseTime, now, runner.batch,
                     runner.queue, queues=p.queues, retire=retire,
-                    accept=accept)
+                    accept=notBatchable if sharing else None)
                 retire = ()
                 if not ids:
-                    if shared and not service._queues.isEmpty(p.queues):
+                    if sharing and not service._queues.isEmpty(p.queues):
                         # The next job is batchable.  Runners that take
                         # the oldest jobs of all would collide: one runs
                         # them; runners of queues of their own all do.

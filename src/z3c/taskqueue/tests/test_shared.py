@@ -114,6 +114,38 @@ class SharedCommitTests(ProcessorTestBase):
         self.assertEqual(shared, {i: n for n, i in enumerate(ids)})
         self.assertConsistent()
 
+    def test_conflicts_again_and_again_never_fail_a_job(self):
+        # As when several workers keep taking the same jobs: after a few
+        # conflicting shared commits the runner claims the job with a
+        # lease instead; no conflict is a job's failure.
+        from persistent.mapping import PersistentMapping
+        from z3c.taskqueue._shared import CONTENDED
+        self.connection.root()['shared'] = PersistentMapping()
+        self.tm.commit()
+        other, otherTM = self._otherConnection()
+        runs = []
+
+        def action(service, jobid, input):
+            service._p_jar.root()['shared'][jobid] = input
+            runs.append(jobid)
+            if len(runs) <= CONTENDED + 4:
+                otherTM.begin()
+                other.root()['shared']['meanwhile'] = len(runs)
+                otherTM.commit()
+            return input
+        self.provideShared(action=action)
+        jobid = self.service.add('shared', 1)
+        self.tm.commit()
+        worker = self.start()
+        self.waitUntilFinished([jobid])
+        self.assertEqual(self.service.getStatus(jobid), 'completed')
+        self.assertEqual(self.service.jobs[jobid].attempts, 1)
+        # More than the default conflictRetries (5) in all.
+        self.assertEqual(worker.conflicts, CONTENDED + 4)
+        self.assertEqual(worker.failed, 0)
+        self.assertEqual(self.done(), {jobid: 1})
+        self.assertConsistent()
+
     def _otherConnection(self):
         from z3c.taskqueue.tests._support import openConnection
         return openConnection(self, self.db)
