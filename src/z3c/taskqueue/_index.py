@@ -154,23 +154,6 @@ def newTree():
     return tree
 
 
-def largestKeys(index, count, lo=FIRST + 1):
-    """Return up to ``count`` real keys of ``index`` not below ``lo``,
-    largest first (the order in which an index is consumed)."""
-    found = []
-    hi = LAST - 1
-    while len(found) < count:
-        try:
-            key = index.maxKey(hi)
-        except ValueError:
-            break
-        if key < lo or key == FIRST:
-            break
-        found.append(key)
-        hi = key - 1
-    return found
-
-
 # A queue key orders by priority, highest first, then as a time key does
 # (oldest first), with fewer bits for the tie-breaker:
 # priority (5 bits) | milliseconds (43 bits) | tie-breaker (15 bits).

@@ -135,22 +135,17 @@ class JobQueues(persistent.Persistent):
         return all(_index.lastKey(shard) is None
                    for shard in self._served(names))
 
-    def head(self, names=None, start=None):
-        """Return ``(key, shard)`` of the job to claim next from the
-        queues ``names`` (None: all), or ``(None, None)``.
-
-        That is a job of the highest priority waiting.  Without ``start``
-        it is the oldest of them; with ``start`` (a number) it is the
-        oldest of shard ``start`` if that shard has a job of that
-        priority, else of a random shard that has one.
-        """
-        for found in self.heads(names, start):
-            return found
-        return None, None
-
     def heads(self, names=None, start=None):
-        """Iterate over ``(key, shard)`` in the order ``head()`` would
-        return them if each were taken out in turn; nothing is changed."""
+        """Iterate over ``(key, shard)`` of the jobs waiting in the queues
+        ``names`` (None: all) in the order they are to be claimed;
+        nothing is changed.
+
+        First the jobs of the highest priority waiting.  Without
+        ``start``, the oldest of them first; with ``start`` (a number),
+        those of shard ``start`` if it has jobs of that priority, else of
+        a random shard that has, staying with a shard while it has such
+        jobs.
+        """
         shards = self._served(names)
         if not shards:
             return
