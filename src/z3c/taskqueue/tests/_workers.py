@@ -226,5 +226,12 @@ class WorkerProcessTests(WorkerProcessFixture):
         self.assertGreater(kills, 0)
         self.assertExactlyOnce(ids)
         # A batch that was killed is not charged: nothing was committed.
-        self.assertEqual({self.service.jobs[jobid].attempts
-                          for jobid in ids}, {1})
+        # Only a job that a worker claimed with a lease (after shared
+        # commits kept conflicting) and that was killed while it ran is
+        # charged again; most jobs ran in shared commits, never claimed.
+        jobs = [self.service.jobs[jobid] for jobid in ids]
+        charged = [job for job in jobs if job.attempts != 1]
+        self.assertEqual([job for job in charged if job._lastLease is None],
+                         [])
+        shared = [job for job in jobs if job._lastLease is None]
+        self.assertGreater(len(shared), len(jobs) / 2)
