@@ -145,9 +145,12 @@ class Worker(Runner):
         try:
             for runner in runners:
                 sharing = shared and runner.claimShared
+                # After shared commits kept conflicting: the contended
+                # job alone, with a lease.
+                limit = runner.batch if sharing or not shared else 1
                 runner.claimShared = True
                 lease, ids = service.claimJobs(
-                    runner.owner, p.leaseTime, now, runner.batch,
+                    runner.owner, p.leaseTime, now, limit,
                     runner.queue, queues=p.queues, retire=retire,
                     accept=notBatchable if sharing else None)
                 retire = ()
