@@ -236,7 +236,7 @@ class Runner:
                     return True
                 continue
             except UNAVAILABLE as error:
-                self.unavailable(jobid, error)
+                self.unavailable('run job %r' % jobid, error)
                 continue
             except Abandoned:
                 raise
@@ -314,11 +314,12 @@ class Runner:
         self.backOff(jitteredBackoff(conflicts, 0.01, 2.0))
         return False
 
-    def unavailable(self, jobid, error):
-        # Not the job's fault (the ZEO server went away, say): run it
-        # again once the database answers.
+    def unavailable(self, what, error):
+        """Abort, and wait a little for a database that does not answer
+        (the ZEO server went away, say): not the job's fault; the caller
+        tries ``what`` again once the database answers."""
         self.tm.abort()
-        self.backOff(min(self.trouble.report('run job %r' % jobid, error),
+        self.backOff(min(self.trouble.report(what, error),
                          UNAVAILABLE_WAIT))
 
     def probe(self, lease):

@@ -29,7 +29,6 @@ from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import jobcontext
 from z3c.taskqueue._outcome import UNAVAILABLE
-from z3c.taskqueue._runner import UNAVAILABLE_WAIT
 from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._runner import formatException
 from z3c.taskqueue.job import utcnow
@@ -133,9 +132,7 @@ def runShared(runner):
             runner.backOff(jitteredBackoff(conflicts, 0.01, 1.0))
             continue
         except UNAVAILABLE as error:
-            runner.tm.abort()
-            runner.backOff(min(runner.trouble.report('run jobs', error),
-                             UNAVAILABLE_WAIT))
+            runner.unavailable('run jobs', error)
             continue
         except Abandoned:
             raise

@@ -187,26 +187,26 @@ class MigrationTests(unittest.TestCase):
         self.assertEqual(self.service.getStatus(ids['processing']),
                          'processing')
 
-    def test_the_migrate_command(self):
+    def migrateCommand(self):
+        """Run ``z3c-taskqueue migrate`` on the closed database."""
         self.close()
-        result = subprocess.run(
-            [sys.executable, '-m', 'z3c.taskqueue.command', 'migrate',
-             'file://' + self.path, '--service', 'service'],
-            capture_output=True, text=True, timeout=120)
-        self.open()
+        try:
+            return subprocess.run(
+                [sys.executable, '-m', 'z3c.taskqueue.command', 'migrate',
+                 'file://' + self.path, '--service', 'service'],
+                capture_output=True, text=True, timeout=120)
+        finally:
+            self.open()
+
+    def test_the_migrate_command(self):
+        result = self.migrateCommand()
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn('layout version 1 to 2', result.stdout)
         self.service._p_activate()
         self.assertEqual(self.service.__dict__.get('_layout'), 2)
-        self.close()
-        again = subprocess.run(
-            [sys.executable, '-m', 'z3c.taskqueue.command', 'migrate',
-             'file://' + self.path, '--service', 'service'],
-            capture_output=True, text=True, timeout=120)
-        self.open()
+        again = self.migrateCommand()
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn('already', again.stdout)
-
 
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
