@@ -256,7 +256,7 @@ class Runner:
                 p.resetCache(self.connection)
                 if _outcome.isDataFault(error) or (
                         storageFailures >= STORAGE_RETRIES
-                        and not _noSpace(error)
+                        and not noSpace(error)
                         and self.probe(lease) is None):
                     self.recordFailure(
                         jobid, lease, 'its changes cannot be committed: %s'
@@ -419,7 +419,7 @@ class Runner:
 # What ``Worker.call()`` returns when the job is no longer its own.
 _LOST = object()
 
-def _noSpace(error):
+def noSpace(error):
     """Tell whether ``error`` says that the disk is full, here or on a ZEO
     server."""
     if isinstance(error, OSError):

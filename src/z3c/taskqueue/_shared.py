@@ -29,8 +29,10 @@ from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import jobcontext
 from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue._runner import STORAGE_RETRIES
 from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._runner import formatException
+from z3c.taskqueue._runner import noSpace
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.retry import jitteredBackoff
 
@@ -76,7 +78,7 @@ def runShared(runner):
     Return the number of jobs committed.
     """
     p = runner.processor
-    conflicts = 0
+    conflicts = storageFailures = 0
     careful = False
     while not p.stopping.is_set():
         runner.tm.begin()
@@ -141,15 +143,23 @@ def runShared(runner):
                 raise
             runner.tm.abort()
             p.resetCache(runner.connection)
-            if _outcome.isDataFault(error) and len(jobs) > 1:
-                # One job wrote what cannot be stored: find it alone.
-                runner.shared = 1
-                continue
-            if _outcome.isDataFault(error):
+            # As for a job of its own (``Runner.run``): the batch's fault
+            # only if what it wrote cannot be stored, or if the storage
+            # refuses its changes, and only its, again and again.
+            if _outcome.isDataFault(error) or (
+                    storageFailures >= STORAGE_RETRIES
+                    and not noSpace(error)
+                    and runner.probe(None) is None):
+                if len(jobs) > 1:
+                    # One job is at fault: find it alone.
+                    runner.shared = 1
+                    storageFailures = 0
+                    continue
                 failShared(runner, jobs[0].id, 'its changes cannot be'
                                 ' committed: %s'
                                 % _outcome.message(error))
                 return 0
+            storageFailures += 1
             if not runner.waitForStorage(None, 'commit a batch of jobs',
                                        error):
                 return 0

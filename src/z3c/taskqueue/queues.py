@@ -88,10 +88,6 @@ class JobQueues(persistent.Persistent):
         shards = self._shards(job.queue, create)
         return None if shards is None else shards[job.id % len(shards)]
 
-    def names(self):
-        """Return the names of the queues that were ever used, sorted."""
-        return list(self._byName.keys())
-
     def put(self, job, seconds, tieBreaker):
         """Queue ``job`` as of ``seconds`` at its priority."""
         job._queueKey = _index.insertBelow(

@@ -95,6 +95,3 @@ class Schedule(persistent.Persistent):
         """Iterate over ``(key, jobid)`` of the jobs with a due time."""
         for key in _index.keys(self.due):
             yield key, self.due[key]
-
-    def size(self):
-        return _index.size(self.due) + _index.size(self.pending)

@@ -12,6 +12,9 @@
 #
 ##############################################################################
 """Shared commits of batchable jobs, by real processors on FileStorage."""
+import os
+import shutil
+import tempfile
 import unittest
 
 import transaction
@@ -145,6 +148,60 @@ class SharedCommitTests(ProcessorTestBase):
         self.assertEqual(worker.failed, 0)
         self.assertEqual(self.done(), {jobid: 1})
         self.assertConsistent()
+
+    def test_a_job_whose_changes_the_storage_refuses_fails_alone(self):
+        # The storage refuses one record, and only that one, again and
+        # again, while it commits everything else: that job fails, after
+        # a few tries, and the others of its batch are committed.
+        import ZODB
+        import ZODB.FileStorage
+        from persistent.mapping import PersistentMapping
+        from z3c.taskqueue import _runner
+        from z3c.taskqueue.tests._support import openConnection
+
+        class Refusing(ZODB.FileStorage.FileStorage):
+            def store(self, oid, serial, data, version, transaction):
+                if b'refuse me' in data:
+                    raise OSError('the storage refuses this record')
+                return super().store(oid, serial, data, version,
+                                     transaction)
+        from BTrees.OOBTree import OOBTree
+        from z3c.taskqueue.service import TaskService
+        directory = tempfile.mkdtemp(prefix='z3c.taskqueue-')
+        self.addCleanup(shutil.rmtree, directory)
+        self.db = ZODB.DB(Refusing(os.path.join(directory, 'Data.fs')))
+        self.addCleanup(self.db.close)
+        self.connection, self.tm = openConnection(self, self.db)
+        root = self.connection.root()
+        root['tasks'] = self.service = TaskService()
+        self.service.__name__ = 'tasks'
+        root['done'] = OOBTree()
+        self.tm.commit()
+
+        def action(service, jobid, input):
+            root = service._p_jar.root()
+            root['done'][jobid] = PersistentMapping(
+                word='refuse me' if input == 2 else 'fine')
+            return input
+        self.provideShared(action=action)
+        ids = [self.service.add('shared', n) for n in range(5)]
+        self.tm.commit()
+        self.patch(_runner, 'UNAVAILABLE_WAIT', 0.01)
+        worker = self.start()
+        worker.trouble.maximum = 0.05
+        self.waitUntilFinished(ids)
+        statuses = [self.service.getStatus(i) for i in ids]
+        self.assertEqual(statuses, ['completed', 'completed', 'error',
+                                    'completed', 'completed'])
+        self.assertIn('cannot be committed', self.service.getError(ids[2]))
+        self.assertIn('refuses', self.service.getError(ids[2]))
+        self.assertEqual(sorted(self.done()), sorted(ids[:2] + ids[3:]))
+        self.assertConsistent()
+
+    def patch(self, obj, name, value):
+        old = getattr(obj, name)
+        setattr(obj, name, value)
+        self.addCleanup(setattr, obj, name, old)
 
     def _otherConnection(self):
         from z3c.taskqueue.tests._support import openConnection
