@@ -117,6 +117,10 @@ class ClaimsMixin:
                 if job is None:
                     dropped = True      # a dangling entry, dropped
                     continue
+                if self._expired(job, now):
+                    self._expire(job)   # never run: cancelled
+                    dropped = True
+                    continue
                 if accept is not None and not accept(job):
                     return jobs
                 del shard[key]
@@ -200,7 +204,7 @@ class ClaimsMixin:
             if (job is not None and _loads(job)
                     and job.status in interfaces.FINISHED
                     and self._settledBy(job, lease)):
-                self._statuses.add(job.status, jobid)
+                self._indexEnded(job)
         self._claims.retire(lease)
 
     def _retireSettled(self):
@@ -306,7 +310,7 @@ class ClaimsMixin:
             if job is None or not _loads(job):
                 continue
             if job.status in interfaces.FINISHED:
-                self._statuses.add(job.status, jobid)
+                self._indexEnded(job)
                 continue
             waiting = (self._queues.holds(job) or self._schedule.holds(job)
                        or self._claims.leaseOf(job) is not None)
@@ -322,7 +326,7 @@ class ClaimsMixin:
         """Index those of ``jobs`` that finished in this transaction."""
         for job in jobs:
             if job.status in interfaces.FINISHED:
-                self._statuses.add(job.status, job.id)
+                self._indexEnded(job)
 
 
 def _now(now):

@@ -70,9 +70,9 @@ def isDataFault(error):
 def message(error):
     """Return the error message a job records for ``error``.
 
-    ``TaskError`` gives its message; any other exception its class name
-    and message.  Never raises, even for an exception whose ``__str__``
-    does.
+    ``TaskError`` and ``JobTimeout`` give their message; any other
+    exception its class name and message.  Never raises, even for an
+    exception whose ``__str__`` does.
     """
     if _isServerException(error):
         # ZEO's report of an error it could not send as itself.
@@ -83,7 +83,7 @@ def message(error):
         text = str(error)
     except Exception:
         text = '<the message cannot be shown: its __str__ failed>'
-    if isinstance(error, interfaces.TaskError):
+    if isinstance(error, (interfaces.TaskError, interfaces.JobTimeout)):
         return text
     name = error.__class__.__name__
     return '%s: %s' % (name, text) if text else name

@@ -41,7 +41,10 @@ from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import jobcontext
 from z3c.taskqueue._outcome import UNAVAILABLE
+from z3c.taskqueue import progress
 from z3c.taskqueue._servicepath import findService
+from z3c.taskqueue._timelimit import limited
+from z3c.taskqueue._timelimit import timeoutOf
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.retry import jitteredBackoff
 from z3c.taskqueue.retry import policyFor
@@ -90,6 +93,7 @@ class Runner:
         self.processor = processor
         self.batch = 1
         self.nextRecovery = 0
+        self.nextExpiry = 0
         # Alone, a worker takes the oldest job of all; one of many starts
         # at a queue of its own, so that workers rarely collide.
         self.queue = random.randrange(1 << 30) if processor.spread else None
@@ -98,6 +102,7 @@ class Runner:
         self.trouble = processor.trouble
         self.seen = None
         self.connection = None
+        self.serviceOid = None
         # The leases of the batches run, for the next claim to retire.
         self.finished = []
         # How many batchable jobs a shared commit takes: the batch size,
@@ -160,7 +165,16 @@ class Runner:
             self.processor.stopping.wait(seconds)
 
     def service(self):
-        return findService(self.connection.root(), self.processor.servicePath)
+        service = findService(self.connection.root(),
+                              self.processor.servicePath)
+        self.serviceOid = service._p_oid
+        return service
+
+    def flushProgress(self, jobid):
+        """Commit the progress job ``jobid`` reported last, if it was not
+        committed yet (see ``progress``)."""
+        if self.serviceOid is not None:
+            progress.flush(self.connection.db(), self.serviceOid, jobid)
 
     def runBatch(self, lease, ids):
         p = self.processor
@@ -174,6 +188,7 @@ class Runner:
                     return
                 try:
                     finished = self.run(jobid, lease)
+                    self.flushProgress(jobid)
                 except Abandoned:
                     raise
                 except BaseException as error:
@@ -284,7 +299,8 @@ class Runner:
         with jobcontext.entered(job, task, self.connection,
                                 self.processor.baseURL):
             with self.unlocked():
-                output = task(service, jobid, input)
+                with limited(timeoutOf(job, task), jobid):
+                    output = task(service, jobid, input)
         if self.tm.get() is not txn:
             # The task committed or aborted: its claim was committed
             # before it started, so the job is ours still, unless the

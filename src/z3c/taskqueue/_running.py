@@ -23,7 +23,10 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue import _outcome
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import progress
 from z3c.taskqueue._migration import migrated
+from z3c.taskqueue._timelimit import limited
+from z3c.taskqueue._timelimit import timeoutOf
 from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import utcnow
 
@@ -54,7 +57,11 @@ class RunningMixin:
             if jobid is None:
                 return False
         else:
-            self._claim(self.jobs[jobid])
+            job = self.jobs[jobid]
+            if self._expired(job, now):
+                self._expire(job)
+                return False
+            self._claim(job)
         self._run(self.jobs[jobid], now)
         return True
 
@@ -86,7 +93,8 @@ class RunningMixin:
             return
         savepoint = manager.savepoint(optimistic=True)
         try:
-            output = task(self, job.id, _outcome.runnableInput(job))
+            with limited(timeoutOf(job, task), job.id):
+                output = task(self, job.id, _outcome.runnableInput(job))
             if txn.isDoomed():
                 raise interfaces.TaskError(
                     'the task doomed the transaction of its job: nothing it'
@@ -108,6 +116,8 @@ class RunningMixin:
         job = self._redoClaim(manager, txn, claim)
         if job is not None:
             self._finish(job, now, output=output)
+        if self._p_jar is not None:
+            progress.flush(self._p_jar.db(), self._p_oid, claim[0], self)
 
     def _undoRun(self, manager, txn, savepoint, claim):
         """Roll back what a failed task wrote; return its job, claimed."""
@@ -158,3 +168,5 @@ class RunningMixin:
                             else interfaces.ERROR, index=not deferred)
         zope.event.notify(events.JobCompleted(job, self) if error is None
                           else events.JobFailed(job, self))
+        if job.status in interfaces.FINISHED:
+            self._ended(job)

@@ -58,9 +58,12 @@ def batchable(service):
     def accept(job):
         batchable = tasks.get(job.task)
         if batchable is None:
-            batchable = tasks[job.task] = bool(getattr(
-                service._task(job), 'batchable', False))
-        return batchable
+            task = service._task(job)
+            batchable = tasks[job.task] = bool(
+                getattr(task, 'batchable', False)
+                and getattr(task, 'timeout', None) is None)
+        # A job with a time limit is interrupted: never in a batch.
+        return batchable and job.timeout is None
     return accept
 
 
@@ -164,6 +167,8 @@ def runShared(runner):
                                        error):
                 return 0
             continue
+        for job in done:
+            runner.flushProgress(job.id)
         p.count('processed', len(done) - failed)
         p.count('failed', failed)
         runner.trouble.over()

@@ -36,6 +36,9 @@ from z3c.taskqueue.retry import jitteredBackoff
 
 log = logging.getLogger('z3c.taskqueue')
 
+#: How often a worker removes expired results, at most (seconds).
+EXPIRY_INTERVAL = 1.0
+
 
 class Worker(Runner):
     """A ``SimpleProcessor``'s loop: claim a batch, run it, and again."""
@@ -121,6 +124,14 @@ class Worker(Runner):
             self.tm.begin()
             service = self.service()
         now = p.clock()
+        if now >= self.nextExpiry:
+            # Expired results, a few at a time, in a commit of their own.
+            self.nextExpiry = now + EXPIRY_INTERVAL
+            if service._hasExpired(now):
+                service.expireResults(now)
+                self.tm.commit()
+                self.tm.begin()
+                service = self.service()
         retire = [self.connection.get(lease._p_oid)
                   for runner in runners for lease in runner.finished]
         if now >= self.nextRecovery:

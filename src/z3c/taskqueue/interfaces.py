@@ -26,9 +26,13 @@ COMPLETED = 'completed'
 DELAYED = 'delayed'
 CRONJOB = 'cronjob'
 STARTLATER = 'start later'
+#: Waits for the jobs it was added ``after`` to complete.
+#:
+#: .. versionadded:: 1.0
+BLOCKED = 'blocked'
 
 STATUSES = (QUEUED, PROCESSING, CANCELLED, ERROR, COMPLETED, DELAYED,
-            CRONJOB, STARTLATER)
+            CRONJOB, STARTLATER, BLOCKED)
 
 #: The statuses of jobs that are done for good; ``clean()`` removes them.
 FINISHED = (CANCELLED, ERROR, COMPLETED)
@@ -86,6 +90,31 @@ class ITask(zope.interface.Interface):
     queue = zope.interface.Attribute(
         """The name of the queue the task's jobs go to unless ``add()``
         names one; optional, ``'default'`` by default.
+
+        .. versionadded:: 1.0
+        """)
+
+    timeout = zope.interface.Attribute(
+        """The run-time limit of the task's jobs in seconds, or None (the
+        default) for none; a job's own ``timeout`` comes first.
+
+        A job that runs longer gets a ``JobTimeout`` in its thread: its
+        transaction is aborted and it ends in ``error`` "timed out after
+        S s", or is tried again as the retry policy says.  Python raises
+        the exception at the next bytecode the task runs: a C call that
+        never returns is not interrupted, unless the worker runs in a
+        process pool (``z3c-taskqueue worker --processes N``), whose
+        supervisor kills the process after the limit and a grace.  Jobs
+        with a limit never share a commit (see ``batchable``).
+        Optional.
+
+        .. versionadded:: 1.0
+        """)
+
+    resultTTL = zope.interface.Attribute(
+        """How many seconds the task's jobs are kept once they finished
+        (completed, failed or cancelled), or None for the service's
+        ``resultTTL``.  Optional.
 
         .. versionadded:: 1.0
         """)
@@ -196,6 +225,37 @@ class IJob(zope.interface.Interface):
 
         .. versionchanged:: 1.0
            No longer set: a claim does not write the job.
+        """)
+
+    key = zope.interface.Attribute(
+        """The unique key the job was added with (``add(key=...)``), or
+        None.
+
+        .. versionadded:: 1.0
+        """)
+
+    after = zope.interface.Attribute(
+        """The ids of the jobs this job was added after
+        (``add(after=...)``): it is ``blocked`` until they have all
+        completed.  An empty tuple for most jobs.
+
+        .. versionadded:: 1.0
+        """)
+
+    timeout = zope.interface.Attribute(
+        """The job's own run-time limit in seconds (``add(timeout=...)``),
+        or None for its task's (``ITask.timeout``).
+
+        .. versionadded:: 1.0
+        """)
+
+    expires = zope.interface.Attribute(
+        """The time (seconds since the epoch) after which the job is no
+        longer started (``add(expires=...)``), or None.  A job that no
+        worker started by then ends ``cancelled``, and its error says
+        that it expired.
+
+        .. versionadded:: 1.0
         """)
 
     context = zope.interface.Attribute(
@@ -477,8 +537,18 @@ class ITaskService(zope.interface.Interface):
     def getAvailableTasks():
         """Return a dict mapping each registered task name to its task."""
 
+    resultTTL = zope.interface.Attribute(
+        """How many seconds finished jobs are kept, unless their task says
+        (``ITask.resultTTL``); None (the default) keeps them until
+        ``clean()``.  Workers remove the expired ones in small batches
+        (``expireResults()``); it applies to jobs that finish after it
+        was set.
+
+        .. versionadded:: 1.0
+        """)
+
     def add(task, input=None, startLater=False, *, runAs=None, queue=None,
-            priority=0):
+            priority=0, key=None, after=(), expires=None, timeout=None):
         """Queue a job for the task registered under ``task``.
 
         Return the new job's id.  With ``startLater`` the job waits in
@@ -494,9 +564,33 @@ class ITaskService(zope.interface.Interface):
         ``queue``, or ``'default'``) at ``priority`` (-10 to 10; see
         ``IJob.priority``); a bad name or priority is a ``ValueError``.
 
+        ``key`` (a string) makes the job unique: while a job added with
+        that key waits (``queued``, ``delayed``, ``start later`` or
+        ``blocked``, not yet running), ``add()`` with the key returns
+        that job's id and changes nothing.  Once it runs, a new job can
+        be added with the key.  Two transactions that add a job with one
+        key at once conflict: one commits, the other gets a
+        ``ConflictError``, and when it is retried it returns the job the
+        first added.
+
+        ``after`` lists ids of jobs that must complete first: the new job
+        is ``blocked`` until they have, then queued; when one of them
+        ends in ``error`` or ``cancelled`` (or is removed), it is
+        cancelled, with an error naming that job.  Jobs that completed
+        already count as done; a cron job cannot be waited for.
+
+        ``expires`` is a start deadline: seconds from now, or an aware
+        ``datetime``; a job not started by then is not run, and ends
+        ``cancelled`` with an error saying that it expired.  ``timeout``
+        is the job's run-time limit in seconds (see ``ITask.timeout``).
+
+        Bad values are refused with a ``ValueError`` that names them,
+        and nothing is stored: a key that is not a string, an unknown
+        or cron job id in ``after``, a negative, infinite or NaN time.
+
         .. versionchanged:: 1.0
-           Added ``runAs``, ``queue`` and ``priority``; the context is
-           recorded.
+           Added ``runAs``, ``queue``, ``priority``, ``key``, ``after``,
+           ``expires`` and ``timeout``; the context is recorded.
         """
 
     def addCronJob(task, input=None, minute=(), hour=(), dayOfMonth=(),
@@ -556,6 +650,44 @@ class ITaskService(zope.interface.Interface):
         Queued, delayed, cron and start-later jobs become ``cancelled``;
         a job being processed or finished is left as it is.  Raise
         ``KeyError`` for an unknown id.
+        """
+
+    def setProgress(jobid, fraction, message=None):
+        """Report how far job ``jobid`` has got: ``fraction`` from 0 to 1,
+        and a ``message`` of up to 1000 characters (or None).
+
+        Called by a task while its job runs.  The progress is committed
+        at once, in a small transaction of its own, so that other
+        connections see it while the job runs; it never conflicts with
+        the job's own transaction or with other workers.  At most one
+        commit a second per job: what is reported in between is
+        committed by the next report after that second, or when the job
+        ends.  A job added in the current transaction, which no other
+        connection sees yet, gets its progress in this transaction.
+        Raise ``ValueError`` for a bad fraction or message and
+        ``KeyError`` for an unknown id.
+
+        .. versionadded:: 1.0
+        """
+
+    def getProgress(jobid):
+        """Return the last progress committed for job ``jobid`` as a
+        tuple ``(fraction, message)``, or None if it reported none.  It
+        is kept, once the job has ended, until the job is removed.
+        Raise ``KeyError`` for an unknown id.
+
+        .. versionadded:: 1.0
+        """
+
+    def expireResults(now=None, limit=100):
+        """Remove up to ``limit`` finished jobs whose time to live (see
+        ``resultTTL``) is over at ``now``; return how many were removed.
+
+        Workers call it in a transaction of its own, at most once a
+        second each; it touches no job that is not finished, nor one
+        that another job still waits for.
+
+        .. versionadded:: 1.0
         """
 
     def getStatus(jobid):
@@ -828,6 +960,18 @@ class IProcessor(zope.interface.Interface):
 
         .. versionadded:: 1.0
         """
+
+
+class JobTimeout(BaseException):
+    """Raised in the thread of a job that ran longer than its time limit
+    (``ITask.timeout``, ``add(timeout=...)``).
+
+    A ``BaseException``, like ``KeyboardInterrupt``, so that a task's
+    ``except Exception:`` does not swallow it; a task that catches it
+    anyway still times out.
+
+    .. versionadded:: 1.0
+    """
 
 
 class TaskError(Exception):

@@ -109,6 +109,12 @@ class Job(persistent.Persistent):
     attempts = 0
     queue = DEFAULT_QUEUE
     priority = 0
+    # The controls of ``add()``: unique key, dependencies, start deadline
+    # (seconds since the epoch) and run-time limit (seconds).
+    key = None
+    after = ()
+    expires = None
+    timeout = None
     #: Layout version 1 kept the lease of a claimed job here; layout
     #: version 2 keeps claims in the service (``leaseOf()``).
     lease = None
@@ -118,6 +124,9 @@ class Job(persistent.Persistent):
     # key may be stale, and is checked before it is used.
     _queueKey = None
     _scheduleKey = None
+    _expiryKey = None
+    # The ids of the jobs a blocked job still waits for.
+    _waitingFor = None
     # The lease whose claim on the job was settled last (see
     # ``lease.Claims``).
     _lastLease = None

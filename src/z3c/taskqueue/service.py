@@ -35,6 +35,7 @@ from z3c.taskqueue import payload
 from z3c.taskqueue import processor
 from z3c.taskqueue import queues
 from z3c.taskqueue._claims import ClaimsMixin
+from z3c.taskqueue._controls import ControlsMixin
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._processing import ProcessingMixin
@@ -69,7 +70,7 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
 
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
-                  ProcessingMixin, persistent.Persistent):
+                  ControlsMixin, ProcessingMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs; each index is an object of its own that
@@ -126,14 +127,20 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
 
     @migrated
     def add(self, task, input=None, startLater=False, *, runAs=None,
-            queue=None, priority=0):
+            queue=None, priority=0, key=None, after=(), expires=None,
+            timeout=None):
         queue, priority = self._checkJob(task, input, queue, priority)
+        key, after, expires, timeout = self._checkControls(
+            key, after, expires, timeout, startLater, time.time())
+        existing = self._waitingWithKey(key)
+        if existing is not None:
+            return existing
         context = jobcontext.capture(runAs)
         job = Job(self._generateId(), task, input, queue, priority)
         assign(job, 'context', context)
         assign(job, 'runAs', runAs)
         status = interfaces.STARTLATER if startLater else interfaces.QUEUED
-        self._store(job, status)
+        self._addControlled(job, status, key, after, expires, timeout)
         return job.id
 
     @migrated
@@ -208,11 +215,12 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         """Set the status of ``job``, and its entry in the status index
         unless ``index`` is false (the lease's retirement adds it)."""
         if job.status != status:
-            if index:
-                self._statuses.move(job.id, job.status, status)
-            else:
-                self._statuses.remove(job.status, job.id)
+            self._statuses.remove(job.status, job.id)
             job.status = status
+            if index:
+                self._statuses.add(status, job.id)
+                if status in interfaces.FINISHED:
+                    self._scheduleExpiry(job)
 
     # Managing jobs
 
@@ -246,10 +254,9 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def cancel(self, jobid):
         job = self.jobs[jobid]
         if self._statusOf(job) in (interfaces.QUEUED, interfaces.CRONJOB,
-                                   interfaces.DELAYED, interfaces.STARTLATER):
-            self._unindex(job)
-            self._setStatus(job, interfaces.CANCELLED)
-            zope.event.notify(events.JobCancelled(job, self))
+                                   interfaces.DELAYED, interfaces.STARTLATER,
+                                   interfaces.BLOCKED):
+            self._cancelJobs([job])
 
     @migrated
     def clean(self, status=interfaces.FINISHED):
@@ -264,9 +271,12 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
             for jobid in self._idsInStatus(name):
                 job = self.jobs.get(jobid)
                 if job is not None and _loads(job):
+                    if self._statusOf(job) != name:
+                        continue    # cancelled as a dependant meanwhile
                     self._unindex(job)
                 self._statuses.remove(name, jobid)
                 if job is not None:
+                    self._forget(job)
                     del self.jobs[jobid]
 
     def _idsInStatus(self, status):
@@ -280,7 +290,10 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         ids = []
         if self._statuses.indexes(status):
             ids = self._statuses.ids(status)
-        if status == interfaces.PROCESSING:
+        if status == interfaces.BLOCKED:
+            if self._dependencies is not None:
+                ids = self._dependencies.blockedIds()
+        elif status == interfaces.PROCESSING:
             ids += [jobid for jobid, lease in self._claims.items()
                     if self._peekStatus(jobid) == status]
         elif status in (interfaces.QUEUED, interfaces.CRONJOB,
@@ -346,6 +359,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         job.completed = utcnow()
         self._setStatus(job, interfaces.ERROR)
         zope.event.notify(events.JobFailed(job, self))
+        self._ended(job)
 
     def _unindex(self, job):
         """Take ``job`` out of its queue and the schedule."""
@@ -374,6 +388,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         for status in self._statuses.statuses():
             counts[status] = self._statuses.size(status)
         counts[interfaces.QUEUED] = self._queues.size()
+        if self._dependencies is not None:
+            counts[interfaces.BLOCKED] = self._dependencies.size()
         # Claimed jobs, and those whose lease is not retired yet; cron,
         # delayed and retried jobs: not many, one load each.
         for jobid, lease in self._claims.items():

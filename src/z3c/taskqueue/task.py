@@ -16,6 +16,8 @@ import zope.interface
 
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import queues
+from z3c.taskqueue._timelimit import checkTimeout
+from z3c.taskqueue.expiry import checkTTL
 from z3c.taskqueue.interfaces import TaskError  # noqa: F401 (API)
 
 
@@ -30,9 +32,12 @@ class SimpleTask:
     outputSchema = None
     batchable = False
     queue = queues.DEFAULT
+    timeout = None
+    resultTTL = None
 
     def __init__(self, func, retryPolicy=None, runAs=None, *,
-                 batchable=False, queue=queues.DEFAULT):
+                 batchable=False, queue=queues.DEFAULT, timeout=None,
+                 resultTTL=None):
         self.func = func
         self.retryPolicy = retryPolicy
         self.runAs = runAs
@@ -41,6 +46,8 @@ class SimpleTask:
                              % (batchable,))
         self.batchable = batchable
         self.queue = queues.checkName(queue)
+        self.timeout = checkTimeout(timeout)
+        self.resultTTL = checkTTL(resultTTL)
 
     def __call__(self, service, jobid, input):
         return self.func(input)

@@ -64,22 +64,37 @@ class ITaskDirective(zope.interface.Interface):
                     " one; default: 'default'.",
         required=False)
 
+    timeout = zope.schema.Float(
+        title='Timeout',
+        description="The run-time limit of the handler's jobs in seconds"
+                    " (see ITask.timeout); default: none.",
+        required=False)
+
+    resultTTL = zope.schema.Float(
+        title='Result time to live',
+        description="How many seconds the handler's finished jobs are kept"
+                    " (see ITask.resultTTL); default: the service's.",
+        required=False)
+
 
 def task(_context, name, handler=None, factory=None, component=None,
-         batchable=False, queue=None):
+         batchable=False, queue=None, timeout=None, resultTTL=None):
     given = [arg for arg in (handler, factory, component) if arg is not None]
     if len(given) != 1:
         raise ConfigurationError(
             'taskqueue:task %r needs exactly one of handler, factory and'
             ' component' % (name,))
-    if handler is None and (batchable or queue is not None):
+    if handler is None and (batchable or queue is not None
+                            or timeout is not None or resultTTL is not None):
         raise ConfigurationError(
-            'taskqueue:task %r: batchable and queue apply to a handler; a'
-            ' factory or component sets its own attributes' % (name,))
+            'taskqueue:task %r: batchable, queue, timeout and resultTTL'
+            ' apply to a handler; a factory or component sets its own'
+            ' attributes' % (name,))
     if handler is not None:
         try:
             component = SimpleTask(handler, batchable=bool(batchable),
-                                   queue=queue or queues.DEFAULT)
+                                   queue=queue or queues.DEFAULT,
+                                   timeout=timeout, resultTTL=resultTTL)
         except ValueError as error:
             raise ConfigurationError('taskqueue:task %r: %s'
                                      % (name, error)) from None

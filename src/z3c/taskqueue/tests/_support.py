@@ -239,6 +239,64 @@ def indexProblems(service, processing_allowed=False):
         if jobid in pending and job._scheduleKey is not None:
             problems.append('job %r is pending but has a _scheduleKey'
                             % jobid)
+    problems += controlProblems(service, jobs)
+    return problems
+
+
+def controlProblems(service, jobs):
+    """Return the ways the indexes of the job controls (keys,
+    dependencies, result expiry) disagree with ``jobs``."""
+    from z3c.taskqueue import interfaces
+    from z3c.taskqueue._index import keys
+    problems = []
+    blocked = {jobid for jobid, job in jobs.items()
+               if job.status == interfaces.BLOCKED}
+    deps = service._dependencies
+    indexed = set() if deps is None else set(keys(deps._blocked))
+    if indexed != blocked:
+        problems.append('the blocked index holds %r but the blocked jobs are'
+                        ' %r' % (sorted(indexed), sorted(blocked)))
+    waitsFor = {}
+    if deps is not None:
+        for dep, dependants in deps._dependants.items():
+            if not dependants:
+                problems.append('job %r has an empty set of dependants' % dep)
+            for jobid in dependants:
+                waitsFor.setdefault(jobid, set()).add(dep)
+    for jobid in blocked | set(waitsFor):
+        job = jobs.get(jobid)
+        if job is None:
+            problems.append('the dependants hold the unknown job %r' % jobid)
+            continue
+        if job.status != interfaces.BLOCKED:
+            problems.append('job %r waits for %r but is %s'
+                            % (jobid, sorted(waitsFor[jobid]), job.status))
+            continue
+        if set(job._waitingFor or ()) != waitsFor.get(jobid, set()):
+            problems.append('job %r waits for %r but the dependants say %r'
+                            % (jobid, job._waitingFor,
+                               sorted(waitsFor.get(jobid, ()))))
+        for dep in job._waitingFor or ():
+            other = jobs.get(dep)
+            if other is None or other.status in interfaces.FINISHED:
+                problems.append('job %r waits for job %r, which is %s'
+                                % (jobid, dep, other and other.status))
+    if service._keys is not None:
+        for key, jobid in service._keys._jobs.items():
+            job = jobs.get(jobid)
+            if job is None or job.key != key:
+                problems.append('key %r names job %r, which has key %r'
+                                % (key, jobid, job and job.key))
+    if service._expiry is not None:
+        for key in keys(service._expiry.due):
+            jobid = service._expiry.due[key]
+            job = jobs.get(jobid)
+            if job is None or job._expiryKey != key:
+                problems.append('job %r expires at %r but its _expiryKey is'
+                                ' %r' % (jobid, key, job and job._expiryKey))
+            elif job.status not in interfaces.FINISHED:
+                problems.append('job %r expires but is %s'
+                                % (jobid, job.status))
     return problems
 
 

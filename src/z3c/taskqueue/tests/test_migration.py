@@ -92,7 +92,7 @@ class MigrationTests(unittest.TestCase):
             self.service.countJobs(),
             {'queued': 6, 'processing': 1, 'cancelled': 1, 'error': 1,
              'completed': 1, 'delayed': 1, 'cronjob': 2,
-             'start later': 1})
+             'start later': 1, 'blocked': 0})
         self.assertTrue(any('Migrated task service' in record.getMessage()
                             for record in self.log.records))
 

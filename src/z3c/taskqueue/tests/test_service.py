@@ -17,6 +17,7 @@ import os
 import random
 import tempfile
 import threading
+import time
 import unittest
 from unittest import mock
 
@@ -1175,14 +1176,39 @@ class RandomOperations:
     def step(self):
         from z3c.taskqueue.interfaces import FINISHED
         from z3c.taskqueue.interfaces import STATUSES
+        from z3c.taskqueue.interfaces import ICronJob
         rng, service = self.rng, self.service
         task = rng.choice(('echo', 'fail', 'gone'))
         operation = rng.choice((
             'add', 'add', 'add', 'startLater', 'cron', 'delayed', 'cancel',
             'startJob', 'reschedule', 'update', 'process', 'process',
-            'process', 'processJob', 'clean', 'cleanSome'))
+            'process', 'processJob', 'clean', 'cleanSome', 'after',
+            'keyed', 'expiring', 'expire'))
         if operation == 'add':
             service.add(task, rng.random())
+        elif operation == 'after':
+            ids = [jobid for jobid, job in service.jobs.items()
+                   if not ICronJob.providedBy(job)]
+            ids = rng.sample(ids, min(len(ids), rng.randrange(1, 4)))
+            jobid = service.add(task, after=ids)
+            for dep in ids:
+                if service.getStatus(dep) in ('error', 'cancelled'):
+                    self.test.assertEqual(service.getStatus(jobid),
+                                          'cancelled')
+        elif operation == 'keyed':
+            key = rng.choice('abc')
+            before = service._waitingWithKey(key)
+            jobid = service.add(task, key=key)
+            if before is not None:
+                self.test.assertEqual(jobid, before)
+        elif operation == 'expiring':
+            at = self.now + rng.choice((0, 1, 60))
+            service.add(task, expires=datetime.datetime.fromtimestamp(
+                at, datetime.timezone.utc))
+        elif operation == 'expire':
+            service.resultTTL = rng.choice((None, 0, 60))
+            # Results expire in real time, from when the job finished.
+            service.expireResults(time.time() + rng.choice((0, 120)))
         elif operation == 'startLater':
             service.add(task, startLater=True)
         elif operation == 'cron':
@@ -1214,7 +1240,9 @@ class RandomOperations:
         elif operation == 'processJob':
             jobid = self.jobOf('queued', 'start later', 'cronjob', 'delayed')
             if jobid is not None:
-                self.test.assertTrue(service.processNext(self.now, jobid))
+                expired = service._expired(service.jobs[jobid], self.now)
+                self.test.assertEqual(service.processNext(self.now, jobid),
+                                      not expired)
         elif operation == 'clean':
             service.clean()
         elif operation == 'cleanSome':
