@@ -54,7 +54,15 @@ class ControlsMixin:
     """Unique keys, dependencies, start deadlines, progress and result
     expiry."""
 
-    resultTTL = None
+    _resultTTL = None
+
+    @property
+    def resultTTL(self):
+        return self._resultTTL
+
+    @resultTTL.setter
+    def resultTTL(self, ttl):
+        self._resultTTL = checkTTL(ttl)
 
     _keys = None
     _dependencies = None
@@ -230,7 +238,6 @@ class ControlsMixin:
     def expireResults(self, now=None, limit=EXPIRY_BATCH):
         if self._expiry is None:
             return 0
-        checkTTL(self.resultTTL)
         now = time.time() if now is None else now
         removed = 0
         for jobid in self._expiry.takeExpired(now, limit):

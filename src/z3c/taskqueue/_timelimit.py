@@ -38,8 +38,12 @@ from z3c.taskqueue.interfaces import JobTimeout
 #: The longest run-time limit: a week.
 MAX_TIMEOUT = 7 * 24 * 3600
 
-_setAsyncExc = ctypes.pythonapi.PyThreadState_SetAsyncExc
-_setAsyncExc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+def _setAsyncExc(thread, exception):
+    """Have ``exception`` (a class) raised in ``thread``; None takes back
+    what is pending."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread),
+        None if exception is None else ctypes.py_object(exception))
 
 
 def checkTimeout(timeout, what='timeout'):
@@ -120,8 +124,8 @@ class _Watchdog:
                     continue
                 heapq.heappop(self.alarms)
                 alarm.fired = True
-                _setAsyncExc(alarm.thread, JobTimeout(
-                    'timed out after %s s' % _seconds(alarm.seconds)))
+                # Raised as a bare class: ``limited`` gives it its message.
+                _setAsyncExc(alarm.thread, JobTimeout)
 
 
 _watchdog = _Watchdog()
@@ -131,8 +135,9 @@ class limited:
     """Raise ``JobTimeout`` in this thread if the block runs for more
     than ``seconds`` (None: no limit).
 
-    A task that catches the exception and returns still times out: the
-    block raises ``JobTimeout`` when it ends.
+    Whatever the block raised or returned once the limit was over, it
+    ends in a ``JobTimeout`` that says after how long: a task that
+    catches the exception and returns still times out.
     """
 
     def __init__(self, seconds, jobid=None):
@@ -154,9 +159,9 @@ class limited:
             return False
         fired = _watchdog.cancel(self.alarm)
         _report('end', self.jobid, self.seconds)
-        if fired and kind is None:
+        if fired:
             raise JobTimeout('timed out after %s s'
-                             % _seconds(self.seconds))
+                             % _seconds(self.seconds)) from error
         return False
 
 

@@ -1208,7 +1208,7 @@ class RandomOperations:
         elif operation == 'expire':
             service.resultTTL = rng.choice((None, 0, 60))
             # Results expire in real time, from when the job finished.
-            service.expireResults(time.time() + rng.choice((0, 120)))
+            service.expireResults(time.time() + rng.choice((1, 120)))
         elif operation == 'startLater':
             service.add(task, startLater=True)
         elif operation == 'cron':
