@@ -103,6 +103,8 @@ class Runner:
         self.seen = None
         self.connection = None
         self.serviceOid = None
+        # The job whose task runs now, if any.
+        self.current = None
         # The leases of the batches run, for the next claim to retire.
         self.finished = []
         # How many batchable jobs a shared commit takes: the batch size,
@@ -299,8 +301,12 @@ class Runner:
         with jobcontext.entered(job, task, self.connection,
                                 self.processor.baseURL):
             with self.unlocked():
-                with limited(timeoutOf(job, task), jobid):
-                    output = task(service, jobid, input)
+                self.current = jobid
+                try:
+                    with limited(timeoutOf(job, task), jobid):
+                        output = task(service, jobid, input)
+                finally:
+                    self.current = None
         if self.tm.get() is not txn:
             # The task committed or aborted: its claim was committed
             # before it started, so the job is ours still, unless the

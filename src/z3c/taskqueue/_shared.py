@@ -191,7 +191,11 @@ def runInBatch(runner, service, job, txn, now, careful):
         with jobcontext.entered(job, task, runner.connection,
                                 runner.processor.baseURL):
             with runner.unlocked():
-                output = task(service, job.id, input)
+                runner.current = job.id
+                try:
+                    output = task(service, job.id, input)
+                finally:
+                    runner.current = None
         if runner.tm.get() is not txn or txn.isDoomed():
             return _ENDED
         _outcome.checkOutput(job, output)

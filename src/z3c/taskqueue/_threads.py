@@ -47,14 +47,18 @@ def start(processor, key=None):
     was started.
     """
     with _lock:
+        # One processor per service: the last one started for ``key``
+        # may run under another name.
+        previous = _names.get(key) if key is not None else None
+        for name in {processor.name, previous} - {None}:
+            running = _threads.get(name)
+            if running is not None and running[0].is_alive():
+                if running[1].stopping.is_set():
+                    log.warning('Processor %s is still finishing a job: not'
+                                ' starting another', name)
+                return False
         if key is not None:
             _names[key] = processor.name
-        running = _threads.get(processor.name)
-        if running is not None and running[0].is_alive():
-            if running[1].stopping.is_set():
-                log.warning('Processor %s is still finishing a job: not'
-                            ' starting another', processor.name)
-            return False
         thread = threading.Thread(target=processor, name=processor.name,
                                   daemon=True)
         _threads[processor.name] = (thread, processor)
@@ -87,7 +91,14 @@ def stop(name, timeout=None):
     processor.stop()
     thread.join(processor.stopTimeout if timeout is None else timeout)
     if thread.is_alive():
-        log.warning('Processor %s is still finishing a job', name)
+        running = processor.runningJobs()
+        log.warning('Processor %s did not stop within %s s: %s still'
+                    ' running; it stops in the background when %s, and'
+                    ' no other processor of this service starts until then',
+                    name, processor.stopTimeout if timeout is None
+                    else timeout, 'job %s is' % ', '.join(map(str, running))
+                    if running else 'a job is', 'it ends' if len(running) < 2
+                    else 'they end')
         return False
     with _lock:
         if _threads.get(name) is running:

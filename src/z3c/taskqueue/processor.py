@@ -350,6 +350,11 @@ class SimpleProcessor:
             self.disconnect(connection, tm)
         return []
 
+    def runningJobs(self):
+        """Return the ids of the jobs this processor's threads run now."""
+        return sorted(worker.current for worker in self.workers
+                      if getattr(worker, 'current', None) is not None)
+
     def count(self, counter, number=1):
         """Add ``number`` to ``counter``: processed, failed or conflicts."""
         with self._countLock:

@@ -400,6 +400,56 @@ class TimeoutTests(ControlTestBase):
             SimpleTask(print, resultTTL=float('nan'))
 
 
+class StuckProcessorTests(ControlTestBase):
+    """A thread processor whose job will not end: a C call that no
+    ``JobTimeout`` interrupts."""
+
+    def test_stop_reports_the_job_and_no_second_processor_starts(self):
+        release = threading.Event()
+        started = threading.Event()
+
+        def stuck(service, jobid, input):
+            started.set()
+            release.wait()      # one C call: not interrupted
+            return 'freed'
+        self.provide('stuck', stuck)
+        jobid = self.service.add('stuck', timeout=0.1)
+        self.service.processorArguments = {'waitTime': 0.05}
+        self.tm.commit()
+        self.addCleanup(self.service.stopProcessing, WAIT)
+        self.addCleanup(release.set)
+        self.service.startProcessing()
+        self.assertTrue(started.wait(WAIT))
+        self.service.stopProcessing(0.2)
+        self.assertTrue(self.service.isProcessing())
+        warnings = [record.getMessage() for record in self.log.records
+                    if 'did not stop within' in record.getMessage()]
+        self.assertEqual(warnings, [
+            'Processor taskqueue.tasks did not stop within 0.2 s: job %d is'
+            ' still running; it stops in the background when it ends, and'
+            ' no other processor of this service starts until then'
+            % jobid])
+        # Not even under another name.
+        self.service.processorArguments = {'waitTime': 0.05,
+                                           'name': 'other'}
+        self.service.startProcessing()
+        self.assertEqual([thread.name for thread in threading.enumerate()
+                          if thread.name in ('taskqueue.tasks', 'other')],
+                         ['taskqueue.tasks'])
+        release.set()
+        deadline = time.monotonic() + WAIT
+        while self.service.isProcessing():
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        self.tm.abort()
+        # It ran past its limit: the late result is a timeout.
+        self.assertEqual(self.service.getError(jobid),
+                         'timed out after 0.1 s')
+        # Once it has stopped, a processor starts again.
+        self.service.startProcessing()
+        self.assertTrue(self.service.isProcessing())
+
+
 class ProgressTests(ControlTestBase):
 
     def test_progress_is_visible_from_another_connection_while_it_runs(self):
