@@ -243,9 +243,22 @@ class ClaimsMixin:
             lease, self._claims.idsOf(lease), now,
             'the worker %s stopped before the job ended' % (lease.owner,))
 
-    def _recoverLease(self, lease, ids, now, reason):
+    @migrated
+    def recoverProcess(self, owner, reason, killed=None, now=None):
+        now = _now(now)
+        recovered = []
+        for lease, ids in self._claims.leases():
+            if lease.owner.startswith(owner):
+                recovered += self._recoverLease(lease, ids, now, reason,
+                                                killed or {})
+        return recovered
+
+    def _recoverLease(self, lease, ids, now, reason, killed=None):
         """Let the claimed jobs of ``lease`` wait again, charging the one
-        that was running; retire the lease; return the jobs' ids."""
+        that was running; retire the lease; return the jobs' ids.
+
+        A running job in ``killed`` (a dict of job id to error) ends in
+        ``error`` with its error, whatever its retry policy says."""
         order = list(lease.jobs) if lease.jobs is not None else sorted(ids)
         order += [jobid for jobid in ids if jobid not in order]
         jobs = []
@@ -260,6 +273,10 @@ class ClaimsMixin:
             self._claims.settle(job)
             if job is running:
                 job.attempts += 1
+                if killed and job.id in killed:
+                    log.error('Job %r: %s', job.id, killed[job.id])
+                    self._finish(job, now, error=killed[job.id])
+                    continue
             elif lease.jobs is not None:
                 # Never started: no attempt, no error.
                 log.info('Job %r: given back unstarted (%s)', job.id, reason)

@@ -17,9 +17,7 @@ import json
 import logging
 import math
 import os
-import signal
 import sys
-import threading
 
 import transaction
 
@@ -47,10 +45,14 @@ OPTION_LIMITS = {
     '--threads': ('maxThreads', None),
     '--batch-size': ('batchSize', None),
     '--batch-time': ('batchTime', None),
+    '--kill-grace': ('killGrace', None),
 }
 
 #: How many jobs ``add --count`` adds at most.
 MAX_COUNT = 1000000
+
+#: How many worker processes ``worker --processes`` runs at most.
+MAX_PROCESSES = 64
 
 
 class CommandError(Exception):
@@ -101,6 +103,18 @@ def _option(option):
                     low, high, text))
         return value
     return check
+
+
+def _processes(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_PROCESSES:
+        raise argparse.ArgumentTypeError(
+            'must be an integer from 1 to %d, not %r'
+            % (MAX_PROCESSES, text))
+    return value
 
 
 def _count(text):
@@ -165,135 +179,9 @@ def findService(db, path):
 
 
 def worker(args):
-    from z3c.taskqueue.processor import MultiProcessor
-    if (args.uri is None) == (args.zope_conf is None):
-        raise CommandError('worker needs a database URI or --zope-conf, not'
-                           ' both')
-    path = parsePath(args.service)
-    if args.zope_conf is not None:
-        try:
-            db = _loading.startZope(args.zope_conf)
-        except _loading.LoadError as error:
-            raise CommandError(str(error)) from None
-        reopen = None
-        args.uri = 'zope.conf:' + args.zope_conf
-    else:
-        db = None
-
-        def reopen():
-            return openDatabase(args.uri)
-    tasks = loadTasks(args.imports, args.zcml)
-    if db is None:
-        db = openDatabase(args.uri)
-    processor = None
-    try:
-        unused, connection = findService(db, path)
-        connection.close()
-        processor = MultiProcessor(
-            db, path, waitTime=args.wait, maxThreads=args.threads,
-            leaseTime=args.lease, stopTimeout=args.stop_timeout,
-            spread=True, reopen=reopen, baseURL=args.base_url,
-            queues=args.queues, batchSize=args.batch_size,
-            batchTime=args.batch_time)
-        log.info('Worker %s: %d threads on %s, service %s, queues %s,'
-                 ' tasks %s', processor.name, args.threads,
-                 redact(args.uri), args.service,
-                 ', '.join(args.queues) if args.queues else 'all',
-                 ', '.join(tasks))
-        # A daemon: a job that outlives the stop timeout must not keep
-        # the process alive.
-        thread = threading.Thread(target=processor, name=processor.name,
-                                  daemon=True)
-        stopped = threading.Event()
-
-        def stop(signum, frame):
-            log.info('Worker %s: %s received, finishing running jobs',
-                     processor.name, signal.Signals(signum).name)
-            stopped.set()
-        previous = {signum: signal.signal(signum, stop)
-                    for signum in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            work(processor, thread, stopped, args, path)
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-    finally:
-        # The processor may have reopened the database.
-        (db if processor is None else processor.db).close()
-
-
-def work(processor, thread, stopped, args, path):
-    """Run ``processor`` in ``thread`` until ``stopped``, then drain.
-
-    Running jobs get ``--stop-timeout`` seconds to finish; those that do
-    not are given back at once, for other workers, and their late results
-    are discarded.
-    """
-    thread.start()
-    progress = (Progress(processor.db, path, queues=args.queues)
-                if args.exit_when_done else None)
-    while not stopped.wait(0.2 if progress else 1):
-        if not thread.is_alive():
-            raise CommandError('the processor thread ended')
-        if progress is not None and progress.show():
-            log.info('Worker %s: no job left to do', processor.name)
-            break
-    processor.stop()
-    thread.join(args.stop_timeout)
-    if thread.is_alive():
-        given = processor.abandon()
-        log.warning('Worker %s: jobs still running after %s s: gave back'
-                    ' %s for other workers; exiting', processor.name,
-                    args.stop_timeout,
-                    ', '.join(map(str, given)) or 'none')
-    log.info('Worker %s stopped: %d jobs completed, %d failed,'
-             ' %d conflicts', processor.name, processor.processed,
-             processor.failed, processor.conflicts)
-
-
-class Progress:
-    """Shows a running count of finished jobs, for --exit-when-done."""
-
-    #: The statuses of jobs that still have to run once.
-    UNFINISHED = (interfaces.QUEUED, interfaces.PROCESSING,
-                  interfaces.DELAYED)
-
-    def __init__(self, db, path, out=None, queues=None):
-        self.service, self.connection = findService(db, path)
-        self.out = sys.stderr if out is None else out
-        self.queues = queues
-        self.start = self.finished(self.service.countJobs())
-        self.shown = None
-
-    @staticmethod
-    def finished(counts):
-        return sum(counts[status] for status in interfaces.FINISHED)
-
-    def show(self):
-        """Show the count; return True once no job is left to do."""
-        self.connection.transaction_manager.begin()
-        counts = self.service.countJobs()
-        if self.queues is not None:
-            # Only the queued jobs of the queues this worker serves.
-            queued = self.service.countQueued()
-            counts[interfaces.QUEUED] = sum(queued.get(name, 0)
-                                            for name in self.queues)
-        left = sum(counts[status] for status in self.UNFINISHED)
-        done = self.finished(counts) - self.start
-        line = '%d jobs done, %d to go' % (done, left)
-        if line != self.shown:
-            if self.out.isatty():
-                self.out.write('\r' + line + ' ' * 8)
-            else:
-                self.out.write(line + '\n')
-            self.out.flush()
-            self.shown = line
-        if left == 0:
-            if self.out.isatty():
-                self.out.write('\n')
-            self.connection.close()
-            return True
-        return False
+    """Run one worker process, or a pool of them (``--processes``)."""
+    from z3c.taskqueue import _workercommand
+    _workercommand.worker(args)
 
 
 def add(args):
@@ -462,6 +350,17 @@ def makeParser():
                      help='seconds after which a shared commit of'
                      ' batchable jobs is made however few ran'
                      ' (default: %(default)s)')
+    run.add_argument('--processes', type=_processes, metavar='N',
+                     help='run N worker processes under a supervisor,'
+                     ' which restarts those that die and kills those whose'
+                     ' job runs past its timeout and --kill-grace'
+                     ' (default: one process, no supervisor)')
+    run.add_argument('--kill-grace', type=_option('--kill-grace'),
+                     default=10.0,
+                     help='with --processes: seconds past its timeout after'
+                     ' which a job\'s process is killed (default:'
+                     ' %(default)s)')
+    run.add_argument('--report-fd', type=int, help=argparse.SUPPRESS)
     run.add_argument('--exit-when-done', action='store_true',
                      help='show a running count, and exit once no queued,'
                      ' running or delayed job is left (cron jobs wait on)')

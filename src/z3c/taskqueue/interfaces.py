@@ -915,6 +915,19 @@ class IProcessingService(ITaskService):
         """
 
 
+    def recoverProcess(owner, reason, killed=None, now=None):
+        """Recover at once the jobs of every lease whose owner starts with
+        ``owner`` (``'host:pid:'``: a worker process that died or was
+        killed), as ``recoverExpired()`` does for an expired lease, with
+        ``reason`` as their error.  A running job whose id is in
+        ``killed`` (a dict of job id to error) ends in ``error`` with that
+        error, charged one attempt, and is not tried again.  Return the
+        ids of the jobs recovered.
+
+        .. versionadded:: 1.0
+        """
+
+
 class IProcessor(zope.interface.Interface):
     """A job processor: runs a service's jobs in threads of its own.
 

@@ -63,6 +63,8 @@ LIMITS = {
     'batchSize': (1, 1000, True),
     'batchTime': (0.001, 60, False),
     'maxThreads': (1, 256, True),
+    # The process pool's (``worker --processes``), not a processor's.
+    'killGrace': (0, 3600, False),
 }
 
 

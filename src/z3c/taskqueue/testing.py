@@ -14,7 +14,8 @@
 """Helpers for tests: tasks that record their effects, servers, workers.
 
 Importing this module registers the tasks ``record``, ``record-shared``,
-``noop``, ``noop-shared``, ``exit`` and ``pause``, so that worker
+``noop``, ``noop-shared``, ``exit``, ``pause``, ``hang`` and ``after``,
+so that worker
 processes can run them with ``z3c-taskqueue worker ... --import
 z3c.taskqueue.testing``.
 """
@@ -123,6 +124,33 @@ class PauseTask(RecordTask):
         return super().__call__(service, jobid, None)
 
 
+@zope.interface.implementer(interfaces.ITask)
+class HangTask:
+    """Sleeps ``input`` seconds in one C call (``time.sleep``), which no
+    ``JobTimeout`` interrupts: a job only a process pool can end."""
+
+    inputSchema = outputSchema = retryPolicy = None
+
+    def __call__(self, service, jobid, input):
+        time.sleep(input)
+        return 'woke up'
+
+
+@zope.interface.implementer(interfaces.ITask)
+class AfterTask(RecordTask):
+    """``record``, after checking that every job its job was added after
+    has completed: a job that runs too early fails."""
+
+    def __call__(self, service, jobid, input):
+        for other in service.jobs[jobid].after:
+            status = service.getStatus(other)
+            if status != interfaces.COMPLETED:
+                raise interfaces.TaskError(
+                    'job %r ran while job %r it waits for is %s'
+                    % (jobid, other, status))
+        return super().__call__(service, jobid, input)
+
+
 def registerTasks():
     zope.component.provideUtility(RecordTask(), name='record')
     zope.component.provideUtility(SharedRecordTask(), name='record-shared')
@@ -130,6 +158,8 @@ def registerTasks():
     zope.component.provideUtility(SharedNoopTask(), name='noop-shared')
     zope.component.provideUtility(ExitTask(), name='exit')
     zope.component.provideUtility(PauseTask(), name='pause')
+    zope.component.provideUtility(HangTask(), name='hang')
+    zope.component.provideUtility(AfterTask(), name='after')
 
 
 registerTasks()

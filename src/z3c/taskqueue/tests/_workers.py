@@ -235,3 +235,53 @@ class WorkerProcessTests(WorkerProcessFixture):
                          [])
         shared = [job for job in jobs if job._lastLease is None]
         self.assertGreater(len(shared), len(jobs) / 2)
+
+    def test_dependants_run_after_their_dependencies_through_kills(self):
+        from z3c.taskqueue import testing
+        # Jobs take a while, so that kills hit running ones.
+        first = self.addJobs(120, input=0.02)
+        failing = [self.service.add('exit', 3) for i in range(5)]
+        rng = random.Random(7)
+        after = [self.service.add('after', after=rng.sample(first, 2))
+                 for i in range(120)]
+        # A second generation, after the first and a failing job.
+        cancelled = [self.service.add('after', after=[after[i], failing[i]])
+                     for i in range(5)]
+        chained = [self.service.add('after', after=[after[i], after[i + 1]])
+                   for i in range(0, 40, 2)]
+        self.tm.commit()
+        self.assertEqual(self.service.countJobs()['blocked'], 145)
+        for i in range(3):
+            self.startWorker(lease=2)
+        deadline = time.time() + TIMEOUT
+
+        def settled():
+            counts = self.counts()
+            return counts['completed'] + counts['error'] + counts[
+                'cancelled'] == len(first + failing + after + cancelled
+                                    + chained)
+        kills = 0
+        while not settled():
+            self.assertLess(time.time(), deadline, self.describe())
+            time.sleep(rng.uniform(0.5, 1.0))
+            victim = rng.randrange(len(self.workers))
+            if self.workers[victim].poll() is None:
+                self.workers[victim].kill()
+                self.workers[victim].wait()
+                kills += 1
+            self.workers[victim] = self.startWorker(lease=2)
+        self.assertGreater(kills, 0)
+        self.tm.begin()
+        status = self.service.getStatus
+        self.assertEqual({status(jobid) for jobid in failing}, {'error'})
+        self.assertEqual({status(jobid) for jobid in first + after + chained},
+                         {'completed'}, self.describe())
+        for jobid, dep in zip(cancelled, failing):
+            self.assertEqual(status(jobid), 'cancelled')
+            self.assertIn('job %d, which it waited for, ended error' % dep,
+                          self.service.getError(jobid))
+        effects = testing.effects(self.connection.root())
+        runs = {}
+        for (jobid, instant), n in effects.items():
+            runs[jobid] = runs.get(jobid, 0) + n
+        self.assertEqual(runs, dict.fromkeys(first + after + chained, 1))
