@@ -107,7 +107,15 @@ class _Watchdog:
             alarm.active = False
             if alarm.fired:
                 _setAsyncExc(alarm.thread, None)
+            self.changed.notify()
             return alarm.fired
+
+    def join(self, timeout=None):
+        """Wait until the thread ended, which it does when no alarm is
+        set (for tests, which check that no thread is left)."""
+        thread = self.thread
+        if thread is not None:
+            thread.join(timeout)
 
     def watch(self):
         with self.lock:
@@ -115,8 +123,9 @@ class _Watchdog:
                 while self.alarms and not self.alarms[0][2].active:
                     heapq.heappop(self.alarms)
                 if not self.alarms:
-                    self.changed.wait(60)
-                    continue
+                    # Nothing to watch: end; the next alarm starts anew.
+                    self.thread = None
+                    return
                 deadline, unused, alarm = self.alarms[0]
                 wait = deadline - time.monotonic()
                 if wait > 0:

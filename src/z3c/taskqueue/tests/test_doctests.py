@@ -40,8 +40,10 @@ def setUpInTempDir(test):
 
 
 def tearDownInTempDir(test):
+    from z3c.taskqueue import _timelimit
     from z3c.taskqueue import processor
     processor.stopAll()
+    _timelimit._watchdog.join(5)
     transaction.abort()
     zope.testing.setupstack.tearDown(test)
     tearDown(test)
@@ -88,7 +90,7 @@ def test_suite():
             setUp=setUpLegacy, tearDown=tearDownLegacy,
             optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
-            '../processor.rst', '../queues.rst',
+            '../processor.rst', '../queues.rst', '../controls.rst',
             setUp=setUpInTempDir, tearDown=tearDownInTempDir,
             optionflags=OPTIONFLAGS),
         doctest.DocFileSuite(
