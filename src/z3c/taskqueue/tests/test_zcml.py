@@ -46,7 +46,7 @@ class Whisper:
 WHISPER = Whisper()
 
 
-class TaskDirectiveTests(unittest.TestCase):
+class DirectiveTestBase(unittest.TestCase):
 
     def setUp(self):
         zope.component.testing.setUp(self)
@@ -57,6 +57,9 @@ class TaskDirectiveTests(unittest.TestCase):
 
     def task(self, name):
         return zope.component.getUtility(interfaces.ITask, name)
+
+
+class TaskDirectiveTests(DirectiveTestBase):
 
     def test_handler_is_wrapped_in_a_simple_task(self):
         from z3c.taskqueue.task import SimpleTask
@@ -100,3 +103,27 @@ class TaskDirectiveTests(unittest.TestCase):
                 self.configure(directive)
             self.assertIn('exactly one of handler, factory and component',
                           str(raised.exception))
+
+
+class ControlAttributeTests(DirectiveTestBase):
+
+    def test_timeout_and_result_ttl_apply_to_a_handler(self):
+        self.configure('<taskqueue:task name="shout" handler="%s.shout"'
+                       ' timeout="2.5" resultTTL="3600" />' % __name__)
+        task = self.task('shout')
+        self.assertEqual((task.timeout, task.resultTTL), (2.5, 3600))
+
+    def test_bad_timeouts_name_the_task(self):
+        for attribute in ('timeout="0"', 'timeout="-1"', 'resultTTL="-1"',
+                          'timeout="nan"'):
+            with self.assertRaises(ConfigurationError) as raised:
+                self.configure('<taskqueue:task name="shout"'
+                               ' handler="%s.shout" %s />'
+                               % (__name__, attribute))
+            self.assertIn("taskqueue:task 'shout'", str(raised.exception))
+
+    def test_a_factory_sets_its_own_timeout(self):
+        with self.assertRaises(ConfigurationError) as raised:
+            self.configure('<taskqueue:task name="whisper"'
+                           ' factory="%s.Whisper" timeout="5" />' % __name__)
+        self.assertIn('apply to a handler', str(raised.exception))
