@@ -60,7 +60,7 @@ class ClaimsMixin:
         if not jobs:
             return None, []
         ids = [job.id for job in jobs]
-        lease = Lease(owner, now + leaseTime, ids)
+        lease = Lease(owner, now + leaseTime, ids, since=now)
         self._claims.claim(lease, ids)
         return lease, ids
 

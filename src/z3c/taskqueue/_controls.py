@@ -268,8 +268,11 @@ class ControlsMixin:
             self._keys.discard(job.__dict__.get('key'), job.id)
         if self._progress is not None:
             self._progress.discard(job.id)
-        if self._expiry is not None and _loads(job):
-            self._expiry.remove(job)
+        if _loads(job):
+            if self._expiry is not None:
+                self._expiry.remove(job)
+            if self._history is not None:
+                self._history.remove(job)
         if self._dependencies is not None:
             if _loads(job) and job.status == interfaces.BLOCKED:
                 self._dependencies.dropDependant(job)

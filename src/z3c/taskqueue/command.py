@@ -215,24 +215,8 @@ def add(args):
 
 
 def status(args):
-    db = openDatabase(args.uri)
-    try:
-        service, connection = findService(db, parsePath(args.service))
-        try:
-            for name, count in sorted(service.countJobs().items()):
-                print('%-12s %d' % (name, count))
-            queued = service.countQueued()
-            if queued:
-                print('queued jobs by queue:')
-                for name, count in sorted(queued.items()):
-                    print('  %-30s %d' % (name, count))
-            age = service.oldestQueuedAge()
-            print('oldest queued job: %s' % (
-                'none' if age is None else '%.1f s old' % age))
-        finally:
-            connection.close()
-    finally:
-        db.close()
+    from z3c.taskqueue import _statuscommand
+    _statuscommand.status(args)
 
 
 def migrate(args):
@@ -374,9 +358,15 @@ def makeParser():
                         help='how many such jobs (default: %(default)s)')
     adding.set_defaults(func=add)
 
-    showing = commands.add_parser('status', help='count jobs by status')
+    showing = commands.add_parser(
+        'status', help='count jobs by status and queue; show the workers'
+        ' that hold claims')
     common(showing)
+    showing.add_argument('--json', action='store_true', help='print JSON')
     showing.set_defaults(func=status)
+
+    from z3c.taskqueue import _jobcommands
+    _jobcommands.addParsers(commands, common, _queueName)
 
     migrating = commands.add_parser(
         'migrate', help="bring the service's indexes to the current layout"

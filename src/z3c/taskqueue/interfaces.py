@@ -456,6 +456,13 @@ class ILease(zope.interface.Interface):
                     ' (or about to start): only that one is charged an'
                     ' attempt.')
 
+    since = zope.schema.Float(
+        title='Since',
+        description='When the jobs were claimed, in seconds since the'
+                    ' epoch; None for leases stored before it was kept.'
+                    '\n\n.. versionadded:: 1.0',
+        required=False)
+
 
 class IRetryPolicy(zope.interface.Interface):
     """Which failures of a task's jobs are tried again, and when.
@@ -686,6 +693,44 @@ class ITaskService(zope.interface.Interface):
         Workers call it in a transaction of its own, at most once a
         second each; it touches no job that is not finished, nor one
         that another job still waits for.
+
+        .. versionadded:: 1.0
+        """
+
+    def listJobs(status=None, task=None, queue=None, limit=50, after=None,
+                 scan=10000):
+        """Return a page of job ids, newest first, and a cursor.
+
+        Only jobs in ``status``, of ``task`` and in ``queue`` are listed,
+        if given; at most ``limit`` (1 to 10000) of them.  The page
+        starts after the cursor ``after`` that the previous page
+        returned, or at the newest job.  At most ``scan`` jobs are looked
+        at, so that a rare filter costs no more than that; the cursor
+        returned is None when no older job is left, else where to go on.
+        A page costs O(log n + scan) in the number of stored jobs.  Jobs
+        stored before the history existed (before 1.0) are not listed.
+        Raise ``ValueError`` for an unknown status or a bad number.
+
+        .. versionadded:: 1.0
+        """
+
+    def purge(status=FINISHED, before=None, limit=1000):
+        """Remove up to ``limit`` finished jobs in ``status`` (one or
+        several of ``completed``, ``error``, ``cancelled``) and, if
+        ``before`` is given (seconds since the epoch), only those that
+        finished before it; return how many were removed.  Unlike
+        ``clean()`` it does bounded work, so that a caller can remove a
+        million jobs in many small transactions.  Raise ``ValueError``
+        for a status that is not finished.
+
+        .. versionadded:: 1.0
+        """
+
+    def retry(jobid):
+        """Queue job ``jobid``, which failed or was cancelled, again, with
+        a new attempt count; a cron job is scheduled again.  Its error,
+        times and start deadline are forgotten.  Raise ``ValueError`` for
+        a job in another status and ``KeyError`` for an unknown id.
 
         .. versionadded:: 1.0
         """

@@ -125,6 +125,7 @@ class Job(persistent.Persistent):
     _queueKey = None
     _scheduleKey = None
     _expiryKey = None
+    _historyKey = None
     # The ids of the jobs a blocked job still waits for.
     _waitingFor = None
     # The lease whose claim on the job was settled last (see

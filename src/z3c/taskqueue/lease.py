@@ -38,11 +38,16 @@ class Lease(persistent.Persistent):
     #: None for leases stored before the order was kept; their jobs were
     #: charged an attempt when they were claimed.
     jobs = None
+    #: When the jobs were claimed (seconds since the epoch); None for
+    #: leases stored before it was kept.
+    since = None
 
-    def __init__(self, owner, expires, jobs=()):
+    def __init__(self, owner, expires, jobs=(), since=None):
         self.owner = owner
         self.expires = expires
         self.jobs = tuple(jobs)
+        if since is not None:
+            self.since = since
 
     def __repr__(self):
         return '<%s of %s until %.3f>' % (

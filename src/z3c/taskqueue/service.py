@@ -36,6 +36,7 @@ from z3c.taskqueue import processor
 from z3c.taskqueue import queues
 from z3c.taskqueue._claims import ClaimsMixin
 from z3c.taskqueue._controls import ControlsMixin
+from z3c.taskqueue._listing import ListingMixin
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._processing import ProcessingMixin
@@ -46,6 +47,7 @@ from z3c.taskqueue.job import Job
 from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.job import utcnow
+from z3c.taskqueue.history import History
 from z3c.taskqueue.lease import Claims
 from z3c.taskqueue.queues import JobQueues
 from z3c.taskqueue.schedule import Schedule
@@ -70,7 +72,8 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
 
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
-                  ControlsMixin, ProcessingMixin, persistent.Persistent):
+                  ControlsMixin, ListingMixin, ProcessingMixin,
+                  persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs; each index is an object of its own that
@@ -118,6 +121,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._schedule = Schedule()
         self._claims = Claims()
         self._statuses = StatusIndex()
+        self._history = History()
         self._layout = LAYOUT
 
     # Adding jobs
@@ -193,6 +197,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def _store(self, job, status):
         job.status = status
         self.jobs[job.id] = job
+        self._record(job)
         self._statuses.add(status, job.id)
         if status == interfaces.QUEUED:
             self._enqueue(job)

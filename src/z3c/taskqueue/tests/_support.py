@@ -287,6 +287,23 @@ def controlProblems(service, jobs):
             if job is None or job.key != key:
                 problems.append('key %r names job %r, which has key %r'
                                 % (key, jobid, job and job.key))
+    history = service._history
+    if history is not None:
+        listed = {}
+        for shard, tree in enumerate(history._shards):
+            for key in keys(tree):
+                jobid = tree[key]
+                listed[jobid] = key
+                if jobid % len(history._shards) != shard:
+                    problems.append('job %r is in history shard %d'
+                                    % (jobid, shard))
+        for jobid, job in jobs.items():
+            if listed.get(jobid) != job._historyKey:
+                problems.append('job %r has the history key %r, the history'
+                                ' %r' % (jobid, job._historyKey,
+                                         listed.get(jobid)))
+        for jobid in set(listed) - set(jobs):
+            problems.append('the history holds the unknown job %r' % jobid)
     if service._expiry is not None:
         for key in keys(service._expiry.due):
             jobid = service._expiry.due[key]

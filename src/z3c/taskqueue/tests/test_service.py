@@ -1183,7 +1183,7 @@ class RandomOperations:
             'add', 'add', 'add', 'startLater', 'cron', 'delayed', 'cancel',
             'startJob', 'reschedule', 'update', 'process', 'process',
             'process', 'processJob', 'clean', 'cleanSome', 'after',
-            'keyed', 'expiring', 'expire'))
+            'keyed', 'expiring', 'expire', 'retry', 'purge'))
         if operation == 'add':
             service.add(task, rng.random())
         elif operation == 'after':
@@ -1205,6 +1205,15 @@ class RandomOperations:
             at = self.now + rng.choice((0, 1, 60))
             service.add(task, expires=datetime.datetime.fromtimestamp(
                 at, datetime.timezone.utc))
+        elif operation == 'retry':
+            jobid = self.jobOf('error', 'cancelled')
+            if jobid is not None:
+                service.retry(jobid)
+                self.test.assertIn(service.getStatus(jobid),
+                                   ('queued', 'cronjob', 'delayed'))
+        elif operation == 'purge':
+            service.purge(rng.choice((FINISHED, 'error')), limit=5,
+                          before=rng.choice((None, time.time() + 1)))
         elif operation == 'expire':
             service.resultTTL = rng.choice((None, 0, 60))
             # Results expire in real time, from when the job finished.

@@ -1,0 +1,168 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Listing jobs a page at a time, removing them a batch at a time, and
+retrying them: the service methods behind the job commands, on a real
+FileStorage."""
+import time
+import unittest
+
+from z3c.taskqueue.tests.test_controls import ControlTestBase
+
+
+class ListJobsTests(ControlTestBase):
+
+    def addJobs(self, count, task='echo', **kw):
+        ids = [self.service.add(task, number, **kw)
+               for number in range(count)]
+        self.tm.commit()
+        return ids
+
+    def test_newest_first_in_pages(self):
+        ids = []
+        for number in range(25):
+            ids.append(self.service.add('echo', number))
+            time.sleep(0.002)   # distinct milliseconds
+        self.tm.commit()
+        pages, cursor = [], None
+        while True:
+            page, cursor = self.service.listJobs(limit=10, after=cursor)
+            pages.append(page)
+            if cursor is None:
+                break
+        self.assertEqual([len(page) for page in pages], [10, 10, 5])
+        self.assertEqual(sum(pages, []), ids[::-1])
+
+    def test_filters(self):
+        queued = self.addJobs(3)
+        failed = self.addJobs(2, 'fail', queue='other')
+        for jobid in failed:
+            self.service.processNext(jobid=jobid)
+        self.assertEqual(sorted(self.service.listJobs(status='error')[0]),
+                         sorted(failed))
+        self.assertEqual(sorted(self.service.listJobs(task='echo')[0]),
+                         sorted(queued))
+        self.assertEqual(sorted(self.service.listJobs(queue='other')[0]),
+                         sorted(failed))
+        self.assertEqual(self.service.listJobs(status='error',
+                                               queue='default'), ([], None))
+
+    def test_a_page_looks_at_no_more_than_scan_jobs(self):
+        self.addJobs(30)
+        rare = self.service.add('fail')
+        self.tm.commit()
+        time.sleep(0.002)
+        self.addJobs(30)
+        ids, cursor = self.service.listJobs(task='fail', scan=20)
+        self.assertEqual(ids, [])
+        self.assertIsNotNone(cursor)
+        ids, cursor = self.service.listJobs(task='fail', scan=20,
+                                            after=cursor)
+        self.assertEqual(ids, [rare])
+
+    def test_removed_jobs_leave_the_history(self):
+        ids = self.addJobs(5)
+        while self.service.processNext():
+            pass
+        self.service.clean()
+        self.assertEqual(self.service.listJobs(), ([], None))
+        self.assertEqual(self.service._history.size(), 0)
+        self.assertEqual(len(ids), 5)
+
+    def test_bad_arguments_are_refused(self):
+        for kw in ({'status': 'done'}, {'limit': 0}, {'limit': 10 ** 6},
+                   {'after': 'x'}, {'scan': 0}):
+            with self.assertRaises(ValueError):
+                self.service.listJobs(**kw)
+
+
+class PurgeTests(ControlTestBase):
+
+    def test_removes_a_batch_at_a_time(self):
+        for number in range(25):
+            self.service.add('echo')
+        while self.service.processNext():
+            pass
+        self.tm.commit()
+        self.assertEqual(self.service.purge(limit=10), 10)
+        self.assertEqual(self.service.purge(limit=10), 10)
+        self.assertEqual(self.service.purge(limit=10), 5)
+        self.assertEqual(self.service.purge(), 0)
+        self.assertConsistent()
+
+    def test_only_jobs_that_finished_before(self):
+        old = self.service.add('echo')
+        self.service.processNext()
+        time.sleep(0.01)
+        cutoff = time.time()
+        time.sleep(0.01)
+        new = self.service.add('echo')
+        self.service.processNext()
+        waiting = self.service.add('echo', startLater=True)
+        self.assertEqual(self.service.purge(before=cutoff), 1)
+        self.assertEqual(sorted(self.service.jobs), sorted([new, waiting]))
+        self.assertNotIn(old, self.service.jobs)
+        self.assertConsistent()
+
+    def test_only_the_statuses_given(self):
+        self.service.add('echo')
+        failed = self.service.add('fail')
+        while self.service.processNext():
+            pass
+        self.assertEqual(self.service.purge('completed'), 1)
+        self.assertEqual(list(self.service.jobs), [failed])
+        with self.assertRaises(ValueError):
+            self.service.purge('queued')
+
+
+class RetryTests(ControlTestBase):
+
+    def test_a_failed_job_runs_again_with_a_new_count(self):
+        calls = []
+
+        def flaky(service, jobid, input):
+            calls.append(jobid)
+            if len(calls) == 1:
+                raise ValueError('first time')
+            return 'second time'
+        self.provide('flaky', flaky)
+        jobid = self.service.add('flaky')
+        self.service.processNext()
+        self.assertEqual(self.service.getStatus(jobid), 'error')
+        self.service.retry(jobid)
+        self.assertEqual(self.service.getStatus(jobid), 'queued')
+        self.assertEqual(self.service.jobs[jobid].attempts, 0)
+        self.assertIsNone(self.service.getError(jobid))
+        self.service.processNext()
+        self.assertEqual(self.service.getResult(jobid), 'second time')
+        self.assertConsistent()
+
+    def test_a_cancelled_cron_job_is_scheduled_again(self):
+        jobid = self.service.addCronJob('echo', minute=(5,))
+        self.service.cancel(jobid)
+        self.service.retry(jobid)
+        self.assertEqual(self.service.getStatus(jobid), 'cronjob')
+        self.assertConsistent()
+
+    def test_only_failed_or_cancelled_jobs(self):
+        jobid = self.service.add('echo')
+        with self.assertRaises(ValueError) as raised:
+            self.service.retry(jobid)
+        self.assertIn('only jobs that failed or were cancelled',
+                      str(raised.exception))
+        with self.assertRaises(KeyError):
+            self.service.retry(12345)
+
+
+def test_suite():
+    return unittest.defaultTestLoader.loadTestsFromName(__name__)
