@@ -21,9 +21,13 @@ test: $(VENV)/.installed
 
 # All the benchmarks' tables, one after the other; several minutes.
 # bench-zeo adds RelStorage rows when TASKQUEUE_PG_DSN is set.
-bench: bench-service bench-processing bench-cron bench-zeo
+bench: bench-service bench-processing bench-cron bench-zeo bench-listing
 # One at a time, even with make -j: they would slow each other down.
 .NOTPARALLEL: bench
+
+.PHONY: bench-listing
+bench-listing: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_listing.py $(ARGS)
 
 .PHONY: bench-service
 bench-service: $(VENV)/.installed

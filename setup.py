@@ -75,7 +75,16 @@ setup(
         ],
     },
     extras_require={
+        # The web dashboard and /metrics (z3c-taskqueue dashboard).
+        'dashboard': [
+            'Chameleon',
+            'prometheus_client',
+            'waitress',
+        ],
         'test': [
+            'Chameleon',
+            'prometheus_client',
+            'waitress',
             'hypothesis',
             # A real Zope for the Zope layer: plone.testing's WSGI layers.
             'plone.testing[zope]',

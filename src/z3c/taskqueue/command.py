@@ -214,6 +214,22 @@ def add(args):
         db.close()
 
 
+def dashboard(args):
+    from z3c.taskqueue.dashboard import server
+    server.dashboard(args)
+
+
+def _refresh(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(
+            'must be an integer from 0 to 3600, not %r' % (text,))
+    return value
+
+
 def status(args):
     from z3c.taskqueue import _statuscommand
     _statuscommand.status(args)
@@ -367,6 +383,19 @@ def makeParser():
 
     from z3c.taskqueue import _jobcommands
     _jobcommands.addParsers(commands, common, _queueName)
+
+    serving = commands.add_parser(
+        'dashboard', help='serve the web dashboard and /metrics (read only)')
+    common(serving)
+    serving.add_argument('--bind', default='127.0.0.1:8180',
+                         metavar='HOST:PORT',
+                         help='where to listen (default: %(default)s)')
+    serving.add_argument('--refresh', type=_refresh, default=5,
+                         help='seconds after which pages reload themselves'
+                         ' (0: never; default: %(default)s)')
+    serving.add_argument('--hide-payloads', action='store_true',
+                         help='never show job inputs and outputs')
+    serving.set_defaults(func=dashboard)
 
     migrating = commands.add_parser(
         'migrate', help="bring the service's indexes to the current layout"

@@ -1,0 +1,187 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The dashboard's WSGI application: routes, security headers and error
+pages.
+
+Every request reads the service on a connection of its own, in a
+transaction that is aborted at the end: the dashboard never writes.  It
+serves GET and HEAD only.  A bad query or an unknown job is a 4xx page;
+any other error a 500 page that says what failed in one line, with the
+traceback in the log only.
+"""
+import logging
+import os
+import time
+import urllib.parse
+
+import transaction
+from chameleon import PageTemplateLoader
+
+from z3c.taskqueue._outcome import message
+from z3c.taskqueue._servicepath import findService
+from z3c.taskqueue.dashboard import chart
+from z3c.taskqueue.dashboard import metrics
+from z3c.taskqueue.dashboard import pages
+from z3c.taskqueue.dashboard.pages import BadRequest
+from z3c.taskqueue.dashboard.pages import NotFound
+
+
+log = logging.getLogger('z3c.taskqueue.dashboard')
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+#: Sent with every response.  The pages load nothing but their style
+#: sheet, run no script, and may not be framed.
+SECURITY_HEADERS = [
+    ('Content-Security-Policy', "default-src 'none'; style-src 'self';"
+     " img-src 'self'; form-action 'self'; frame-ancestors 'none';"
+     " base-uri 'none'"),
+    ('X-Content-Type-Options', 'nosniff'),
+    ('X-Frame-Options', 'DENY'),
+    ('Referrer-Policy', 'no-referrer'),
+    ('Cache-Control', 'no-store'),
+    ('Cross-Origin-Opener-Policy', 'same-origin'),
+]
+
+_STATIC = {'style.css': 'text/css; charset=utf-8'}
+
+
+class Dashboard:
+    """The WSGI application of the dashboard of the service at ``path``
+    of ``db``.
+
+    ``refresh`` is how often pages reload themselves (seconds; 0: never);
+    with ``hidePayloads``, job inputs and outputs are not shown.
+    """
+
+    def __init__(self, db, path, refresh=5, hidePayloads=False,
+                 serviceName=None):
+        self.db = db
+        self.path = path
+        self.refresh = refresh
+        self.hidePayloads = hidePayloads
+        self.serviceName = serviceName or '/'.join(map(str, path))
+        self.templates = PageTemplateLoader(os.path.join(HERE, 'templates'),
+                                            '.pt')
+        self.samples = chart.Samples()
+        self.counter = metrics.FinishedCounter()
+        self.registry = metrics.registry(self.read, self.counter)
+
+    def read(self, function):
+        """Return ``function(service)``, run in a transaction of a
+        connection of its own, which is aborted."""
+        tm = transaction.TransactionManager()
+        connection = self.db.open(transaction_manager=tm)
+        try:
+            tm.begin()
+            return function(findService(connection.root(), self.path))
+        finally:
+            tm.abort()
+            connection.close()
+
+    def sample(self, now=None):
+        """Add the current counts to the chart's samples."""
+        counts = self.read(lambda service: service.countJobs())
+        self.counter.update(counts)
+        self.samples.add(time.time() if now is None else now,
+                         counts['queued'],
+                         sum(counts[status] for status in
+                             ('completed', 'error', 'cancelled')))
+
+    def __call__(self, environ, start_response):
+        method = environ.get('REQUEST_METHOD', 'GET')
+        base = environ.get('SCRIPT_NAME', '').rstrip('/')
+        if method not in ('GET', 'HEAD'):
+            return self.respond(start_response, '405 Method Not Allowed',
+                                self.errorPage(base, 'Not allowed',
+                                               'This dashboard only shows.'),
+                                extra=[('Allow', 'GET, HEAD')])
+        path = environ.get('PATH_INFO') or '/'
+        query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''),
+                                      keep_blank_values=True)
+        try:
+            return self.route(start_response, path, query, base)
+        except BadRequest as error:
+            return self.respond(start_response, '400 Bad Request',
+                                self.errorPage(base, 'Bad request',
+                                               str(error)))
+        except NotFound as error:
+            return self.respond(start_response, '404 Not Found',
+                                self.errorPage(base, 'Not found',
+                                               str(error)))
+        except Exception as error:
+            log.exception('Dashboard: %s failed', path)
+            return self.respond(start_response, '500 Internal Server Error',
+                                self.errorPage(
+                                    base, 'Error', 'The page could not be'
+                                    ' made: %s' % message(error)))
+
+    def route(self, start_response, path, query, base):
+        hide = self.hidePayloads
+        if path == '/':
+            names = self.read(lambda service: pages.overview(
+                service, query, base, chart.svg(self.samples)))
+            return self.page(start_response, 'overview', names, base)
+        if path == '/jobs':
+            names = self.read(lambda service: pages.jobs(service, query,
+                                                         base, hide))
+            return self.page(start_response, 'jobs', names, base)
+        if path.startswith('/jobs/'):
+            jobid = pages.jobId(path[len('/jobs/'):])
+            names = self.read(lambda service: pages.job(service, jobid,
+                                                        base, hide))
+            return self.page(start_response, 'job', names, base)
+        if path == '/find':
+            location = self.read(lambda service: pages.find(service, query,
+                                                            base))
+            return self.respond(start_response, '303 See Other', b'',
+                                extra=[('Location', location or '/')])
+        if path == '/cron':
+            names = self.read(lambda service: pages.cron(service, query,
+                                                         base))
+            return self.page(start_response, 'cron', names, base)
+        if path == '/workers':
+            names = self.read(lambda service: pages.workers(service, query,
+                                                            base))
+            return self.page(start_response, 'workers', names, base)
+        if path == '/metrics':
+            return self.respond(start_response, '200 OK',
+                                metrics.render(self.registry),
+                                metrics.CONTENT_TYPE)
+        if path.startswith('/static/'):
+            name = path[len('/static/'):]
+            if name not in _STATIC:
+                raise NotFound('there is no file %r' % (name,))
+            with open(os.path.join(HERE, 'static', name), 'rb') as f:
+                return self.respond(start_response, '200 OK', f.read(),
+                                    _STATIC[name])
+        raise NotFound('there is no page %r' % (path[:100],))
+
+    def page(self, start_response, name, names, base):
+        names.setdefault('refresh', self.refresh)
+        body = self.templates[name](base=base, service=self.serviceName,
+                                    **names)
+        return self.respond(start_response, '200 OK', body.encode('utf-8'))
+
+    def errorPage(self, base, title, text):
+        return self.templates['error'](
+            base=base, service=self.serviceName, title=title, message=text,
+            refresh=0).encode('utf-8')
+
+    def respond(self, start_response, status, body,
+                contentType='text/html; charset=utf-8', extra=()):
+        headers = [('Content-Type', contentType),
+                   ('Content-Length', str(len(body)))]
+        start_response(status, headers + SECURITY_HEADERS + list(extra))
+        return [body]

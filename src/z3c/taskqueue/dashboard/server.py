@@ -1,0 +1,83 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""``z3c-taskqueue dashboard``: serve the dashboard with waitress."""
+import logging
+import threading
+
+from z3c.taskqueue import _servicepath
+from z3c.taskqueue.command import CommandError
+from z3c.taskqueue.command import findService
+from z3c.taskqueue.command import openDatabase
+from z3c.taskqueue.command import parsePath
+from z3c.taskqueue.dashboard import chart
+from z3c.taskqueue.dashboard.app import Dashboard
+
+
+log = logging.getLogger('z3c.taskqueue.dashboard')
+
+
+def parseBind(text):
+    """Turn ``HOST:PORT`` into ``(host, port)``."""
+    host, sep, port = text.rpartition(':')
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 2**16:
+        raise CommandError('--bind must be HOST:PORT, such as'
+                           ' 127.0.0.1:8180, not %r' % (text,))
+    return host.strip('[]'), int(port)
+
+
+def makeServer(db, path, bind=('127.0.0.1', 8180), refresh=5,
+               hidePayloads=False):
+    """Return the waitress server of a dashboard, and the dashboard."""
+    import waitress.server
+    app = Dashboard(db, path, refresh=refresh, hidePayloads=hidePayloads,
+                    serviceName=_servicepath.pathName(path))
+    server = waitress.server.create_server(
+        app, host=bind[0], port=bind[1], threads=4, ident='z3c.taskqueue')
+    return server, app
+
+
+def sampleForever(app, stopping, interval=chart.INTERVAL):
+    while not stopping.is_set():
+        try:
+            app.sample()
+        except Exception as error:
+            log.warning('Dashboard: could not sample the counts: %s', error)
+        stopping.wait(interval)
+
+
+def dashboard(args):
+    path = parsePath(args.service)
+    bind = parseBind(args.bind)
+    db = openDatabase(args.uri)
+    try:
+        unused, connection = findService(db, path)
+        connection.close()
+        server, app = makeServer(db, path, bind, refresh=args.refresh,
+                                 hidePayloads=args.hide_payloads)
+        stopping = threading.Event()
+        sampler = threading.Thread(target=sampleForever,
+                                   args=(app, stopping), daemon=True)
+        sampler.start()
+        host, port = server.effective_host, server.effective_port
+        log.info('Dashboard of %s at http://%s:%s/ (read only)',
+                 args.service, host, port)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stopping.set()
+            server.close()
+    finally:
+        db.close()

@@ -1,0 +1,227 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The dashboard, served by a real waitress server on a real FileStorage,
+asked over HTTP as a browser would (the pages need no script)."""
+import re
+import threading
+import time
+import unittest
+import urllib.error
+import urllib.request
+
+from z3c.taskqueue.tests.test_controls import ControlTestBase
+
+
+class DashboardTests(ControlTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.done = self.service.add('echo', 'hello')
+        self.failed = self.service.add('fail', {'secret': 'personal data'})
+        self.service.processNext(jobid=self.done)
+        self.service.processNext(jobid=self.failed)
+        self.queued = [self.service.add('echo', number, queue='reports')
+                       for number in range(3)]
+        self.cron = self.service.addCronJob('echo', cron='0 7 * * *',
+                                            timezone='Europe/Berlin')
+        self.tm.commit()
+        self.serve()
+
+    def serve(self, **kw):
+        from z3c.taskqueue.dashboard.server import makeServer
+        self.server, self.app = makeServer(self.db, ['tasks'],
+                                           ('127.0.0.1', 0), **kw)
+        thread = threading.Thread(target=self.server.run, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(self.server.close)
+        self.base = 'http://127.0.0.1:%s' % self.server.effective_port
+
+    def get(self, path, status=200):
+        try:
+            response = urllib.request.urlopen(self.base + path, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        body = response.read().decode('utf-8')
+        self.assertEqual(response.status, status, body)
+        return response, body
+
+    def test_the_overview_counts_jobs_by_status_and_queue(self):
+        response, body = self.get('/')
+        self.assertIn('<meta http-equiv="refresh" content="5">', body)
+        counts = dict(re.findall(r'class="status-[\w-]+">([\w ]+)</a></td>'
+                                 r'\s*<td class="number">(\d+)</td>', body))
+        self.assertEqual(counts['completed'], '1')
+        self.assertEqual(counts['error'], '1')
+        self.assertEqual(counts['queued'], '3')
+        self.assertEqual(counts['cronjob'], '1')
+        self.assertRegex(body, r'jobs\?queue=reports">reports</a></td>\s*'
+                         r'<td class="number">3</td>')
+
+    def test_every_response_has_the_security_headers(self):
+        for path, status in (('/', 200), ('/jobs', 200), ('/nothing', 404),
+                             ('/metrics', 200), ('/static/style.css', 200)):
+            response, body = self.get(path, status)
+            self.assertIn("default-src 'none'",
+                          response.headers['Content-Security-Policy'])
+            self.assertEqual(response.headers['X-Frame-Options'], 'DENY')
+            self.assertEqual(response.headers['X-Content-Type-Options'],
+                             'nosniff')
+            self.assertEqual(response.headers['Cache-Control'], 'no-store')
+
+    def test_a_filter_narrows_the_list(self):
+        response, body = self.get('/jobs')
+        self.assertEqual(len(re.findall(r'<a href="/jobs/-?\d+">', body)), 6)
+        response, body = self.get('/jobs?status=error')
+        self.assertEqual(re.findall(r'<a href="/jobs/(-?\d+)">', body),
+                         [str(self.failed)])
+        response, body = self.get('/jobs?queue=reports')
+        self.assertEqual(sorted(map(int, re.findall(
+            r'<a href="/jobs/(-?\d+)">', body))), sorted(self.queued))
+        response, body = self.get('/jobs?task=nothing')
+        self.assertIn('No job matches.', body)
+
+    def test_pages_through_the_jobs(self):
+        from z3c.taskqueue.dashboard import pages
+        self.tm.begin()
+        for number in range(pages.PAGE + 5):
+            self.service.add('echo', number)
+        self.tm.commit()
+        response, body = self.get('/jobs')
+        first = re.findall(r'<a href="/jobs/(-?\d+)">', body)
+        self.assertEqual(len(first), pages.PAGE)
+        older = re.search(r'<a id="older" href="([^"]+)"', body).group(1)
+        response, body = self.get(older.replace('&amp;', '&'))
+        rest = re.findall(r'<a href="/jobs/(-?\d+)">', body)
+        self.assertEqual(len(rest), 11)
+        self.assertFalse(set(first) & set(rest))
+
+    def test_a_job_shows_its_traceback(self):
+        response, body = self.get('/jobs/%d' % self.failed)
+        self.assertIn('<pre>Traceback (most recent call last):', body)
+        self.assertIn('TaskError: it broke', body)
+        self.assertIn('personal data', body)
+
+    def test_payloads_can_be_hidden(self):
+        self.server.close()
+        self.serve(hidePayloads=True)
+        response, body = self.get('/jobs/%d' % self.failed)
+        self.assertNotIn('personal data', body)
+        self.assertIn('(hidden)', body)
+
+    def test_values_are_escaped(self):
+        self.tm.begin()
+        jobid = self.service.add('echo', '<script>alert(1)</script>')
+        self.tm.commit()
+        response, body = self.get('/jobs/%d' % jobid)
+        self.assertNotIn('<script>', body)
+        self.assertIn('&lt;script&gt;', body)
+
+    def test_progress_is_shown(self):
+        self.tm.begin()
+        self.service.setProgress(self.queued[0], 0.25, 'a quarter')
+        self.tm.commit()
+        response, body = self.get('/jobs/%d' % self.queued[0])
+        self.assertIn('<progress max="100" value="25">', body)
+        self.assertIn('25% a quarter', body)
+
+    def test_cron_jobs_show_their_next_times_in_their_zone(self):
+        response, body = self.get('/cron')
+        self.assertIn('0 7 * * *', body)
+        self.assertEqual(len(re.findall(r'T07:00:00\+0[12]:00<br', body)), 3)
+
+    def test_workers_show_their_claims(self):
+        self.tm.begin()
+        lease, ids = self.service.claimJobs('host:1:worker', 60, limit=2)
+        self.tm.commit()
+        response, body = self.get('/workers')
+        self.assertIn('host:1:worker', body)
+        for jobid in ids:
+            self.assertIn('href="/jobs/%d"' % jobid, body)
+
+    def test_find_by_id(self):
+        request = urllib.request.Request(
+            self.base + '/find?id=%d' % self.done)
+        response = urllib.request.urlopen(request, timeout=30)
+        self.assertTrue(response.url.endswith('/jobs/%d' % self.done))
+        self.get('/find?id=123', 404)
+        self.get('/find?id=abc', 400)
+
+    def test_bad_requests_are_4xx_pages_never_tracebacks(self):
+        for path, status in (
+                ('/jobs/123', 404), ('/jobs/abc', 400),
+                ('/jobs/99999999999999999999', 404),
+                ('/jobs?status=done', 400), ('/jobs?after=x', 400),
+                ('/jobs?queue=%20bad%20', 400),
+                ('/jobs?status=error&status=queued', 400),
+                ('/jobs?task=' + 'x' * 500, 400),
+                ('/static/../app.py', 404), ('/nothing', 404)):
+            response, body = self.get(path, status)
+            self.assertNotIn('Traceback', body)
+            self.assertIn('<p id="message">', body)
+
+    def test_it_serves_no_writes(self):
+        request = urllib.request.Request(self.base + '/jobs', data=b'x=1')
+        with self.assertRaises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=30)
+        self.assertEqual(raised.exception.code, 405)
+        self.assertEqual(raised.exception.headers['Allow'], 'GET, HEAD')
+
+    def test_the_page_shows_what_a_worker_completes(self):
+        from z3c.taskqueue.processor import SimpleProcessor
+        response, body = self.get('/jobs?status=completed')
+        self.assertEqual(len(re.findall(r'<a href="/jobs/-?\d+">', body)), 1)
+        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
+        thread = threading.Thread(target=processor)
+        thread.start()
+        self.addCleanup(thread.join, 30)
+        self.addCleanup(processor.stop)
+        deadline = time.monotonic() + 30
+        while True:
+            response, body = self.get('/jobs?status=completed')
+            if len(re.findall(r'<a href="/jobs/-?\d+">', body)) == 4:
+                break
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.05)
+
+    def test_metrics_in_the_prometheus_format(self):
+        self.app.sample()
+        response, body = self.get('/metrics')
+        self.assertTrue(response.headers['Content-Type'].startswith(
+            'text/plain; version=0.0.4'))
+        self.assertIn('taskqueue_jobs{status="completed"} 1.0', body)
+        self.assertIn('taskqueue_jobs{status="queued"} 3.0', body)
+        self.assertIn('taskqueue_queued_jobs{queue="reports"} 3.0', body)
+        self.assertRegex(body, r'taskqueue_oldest_queued_seconds \d')
+        self.assertIn('# TYPE taskqueue_jobs_finished_total counter', body)
+        from prometheus_client.parser import text_string_to_metric_families
+        names = {family.name for family in
+                 text_string_to_metric_families(body)}
+        self.assertEqual(names, {
+            'taskqueue_jobs', 'taskqueue_queued_jobs',
+            'taskqueue_oldest_queued_seconds',
+            'taskqueue_worker_claimed_jobs', 'taskqueue_jobs_finished'})
+
+    def test_the_chart_fills_in_from_samples(self):
+        response, body = self.get('/')
+        self.assertIn('The chart fills in as the dashboard samples', body)
+        self.app.sample(time.time() - 20)
+        self.app.sample()
+        response, body = self.get('/')
+        self.assertIn('<svg xmlns="http://www.w3.org/2000/svg"', body)
+        self.assertEqual(body.count('<polyline'), 2)
+
+
+def test_suite():
+    return unittest.defaultTestLoader.loadTestsFromName(__name__)
