@@ -385,7 +385,7 @@ def makeParser():
     _jobcommands.addParsers(commands, common, _queueName)
 
     serving = commands.add_parser(
-        'dashboard', help='serve the web dashboard and /metrics (read only)')
+        'dashboard', help='serve the web dashboard and /metrics')
     common(serving)
     serving.add_argument('--bind', default='127.0.0.1:8180',
                          metavar='HOST:PORT',
@@ -395,6 +395,14 @@ def makeParser():
                          ' (0: never; default: %(default)s)')
     serving.add_argument('--hide-payloads', action='store_true',
                          help='never show job inputs and outputs')
+    serving.add_argument('--token-file', metavar='FILE',
+                         help='allow actions (cancel, retry, clean) to those'
+                         ' who log in with the token in FILE (at least 16'
+                         ' characters); without it, the dashboard only'
+                         ' shows')
+    serving.add_argument('--read-only', action='store_true',
+                         help='serve no actions at all, even with'
+                         ' --token-file')
     serving.set_defaults(func=dashboard)
 
     migrating = commands.add_parser(

@@ -14,14 +14,16 @@
 """The dashboard's WSGI application: routes, security headers and error
 pages.
 
-Every request reads the service on a connection of its own, in a
-transaction that is aborted at the end: the dashboard never writes.  It
-serves GET and HEAD only.  A bad query or an unknown job is a 4xx page;
-any other error a 500 page that says what failed in one line, with the
-traceback in the log only.
+Every page reads the service on a connection of its own, in a
+transaction that is aborted at the end: only the actions write.  A bad
+query or an unknown job is a 4xx page; any other error a 500 page that
+says what failed in one line, with the traceback in the log only.
+POSTs (the actions of ``actions``) are served only to those
+``security`` lets act.
 """
 import logging
 import os
+import re
 import time
 import urllib.parse
 
@@ -30,9 +32,11 @@ from chameleon import PageTemplateLoader
 
 from z3c.taskqueue._outcome import message
 from z3c.taskqueue._servicepath import findService
+from z3c.taskqueue.dashboard import actions
 from z3c.taskqueue.dashboard import chart
 from z3c.taskqueue.dashboard import metrics
 from z3c.taskqueue.dashboard import pages
+from z3c.taskqueue.dashboard import security
 from z3c.taskqueue.dashboard.pages import BadRequest
 from z3c.taskqueue.dashboard.pages import NotFound
 
@@ -56,6 +60,31 @@ SECURITY_HEADERS = [
 
 _STATIC = {'style.css': 'text/css; charset=utf-8'}
 
+_ACTION = re.compile(r'^/jobs/([^/]+)/(cancel|retry)$')
+
+#: The largest form the dashboard reads.
+MAX_FORM = 10000
+
+
+class Forbidden(Exception):
+    """The request may not act (403)."""
+
+
+def readForm(environ):
+    """Return the fields of the request's urlencoded body."""
+    try:
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+    except ValueError:
+        raise BadRequest('a bad Content-Length') from None
+    if length > MAX_FORM:
+        raise BadRequest('the form is too large')
+    body = environ['wsgi.input'].read(length) if length else b''
+    try:
+        return urllib.parse.parse_qs(body.decode('ascii'),
+                                     keep_blank_values=True)
+    except UnicodeDecodeError:
+        raise BadRequest('the form is not urlencoded') from None
+
 
 class Dashboard:
     """The WSGI application of the dashboard of the service at ``path``
@@ -66,9 +95,10 @@ class Dashboard:
     """
 
     def __init__(self, db, path, refresh=5, hidePayloads=False,
-                 serviceName=None):
+                 serviceName=None, token=None, readOnly=False):
         self.db = db
         self.path = path
+        self.guard = security.Guard(None if readOnly else token)
         self.refresh = refresh
         self.hidePayloads = hidePayloads
         self.serviceName = serviceName or '/'.join(map(str, path))
@@ -102,16 +132,30 @@ class Dashboard:
     def __call__(self, environ, start_response):
         method = environ.get('REQUEST_METHOD', 'GET')
         base = environ.get('SCRIPT_NAME', '').rstrip('/')
-        if method not in ('GET', 'HEAD'):
+        allowed = 'GET, HEAD, POST' if self.guard.enabled else 'GET, HEAD'
+        if method not in allowed.split(', '):
             return self.respond(start_response, '405 Method Not Allowed',
-                                self.errorPage(base, 'Not allowed',
-                                               'This dashboard only shows.'),
-                                extra=[('Allow', 'GET, HEAD')])
+                                self.errorPage(
+                                    base, 'Not allowed', 'This dashboard'
+                                    ' only shows: it was started without a'
+                                    ' token, or read only.'),
+                                extra=[('Allow', allowed)])
         path = environ.get('PATH_INFO') or '/'
         query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''),
                                       keep_blank_values=True)
+        self.environ = environ
         try:
+            if method == 'POST':
+                return self.act(start_response, path, environ, base)
             return self.route(start_response, path, query, base)
+        except actions.Refused as error:
+            return self.respond(start_response, '409 Conflict',
+                                self.errorPage(base, 'Not done',
+                                               str(error)))
+        except Forbidden as error:
+            return self.respond(start_response, '403 Forbidden',
+                                self.errorPage(base, 'Forbidden',
+                                               str(error)))
         except BadRequest as error:
             return self.respond(start_response, '400 Bad Request',
                                 self.errorPage(base, 'Bad request',
@@ -127,8 +171,45 @@ class Dashboard:
                                     base, 'Error', 'The page could not be'
                                     ' made: %s' % message(error)))
 
+    def act(self, start_response, path, environ, base):
+        """Do what a POST asks, if the request may act."""
+        form = readForm(environ)
+        if path == '/login':
+            session = self.guard.login((form.get('token') or [''])[0])
+            if session is None:
+                raise Forbidden('that is not the token')
+            return self.respond(start_response, '303 See Other', b'',
+                                extra=[('Location', base + '/'),
+                                       security.sessionCookie(session,
+                                                              base)])
+        if path == '/logout':
+            self.guard.logout(security.sessionOf(environ))
+            return self.respond(start_response, '303 See Other', b'',
+                                extra=[('Location', base + '/'),
+                                       security.clearCookie(base)])
+        if not self.guard.mayAct(environ, form):
+            raise Forbidden('log in with the token first, and act from a'
+                            ' page of this dashboard (the CSRF token is'
+                            ' missing or wrong)')
+        if path == '/clean':
+            done = actions.clean(self.db, self.path, form)
+        else:
+            match = _ACTION.match(path)
+            if match is None:
+                raise NotFound('there is no action %r' % (path[:100],))
+            jobid = pages.jobId(match.group(1))
+            done = getattr(actions, match.group(2))(self.db, self.path,
+                                                    jobid)
+        log.info('Dashboard: %s', done)
+        return self.respond(start_response, '200 OK', self.templates['done'](
+            base=base, service=self.serviceName, title='Done', message=done,
+            refresh=0, actions=True, csrf=None).encode('utf-8'))
+
     def route(self, start_response, path, query, base):
         hide = self.hidePayloads
+        if path == '/login' and self.guard.enabled:
+            return self.page(start_response, 'login', {'title': 'Log in'},
+                             base)
         if path == '/':
             names = self.read(lambda service: pages.overview(
                 service, query, base, chart.svg(self.samples)))
@@ -170,6 +251,8 @@ class Dashboard:
 
     def page(self, start_response, name, names, base):
         names.setdefault('refresh', self.refresh)
+        names['csrf'] = self.guard.csrf(security.sessionOf(self.environ))
+        names['actions'] = self.guard.enabled
         body = self.templates[name](base=base, service=self.serviceName,
                                     **names)
         return self.respond(start_response, '200 OK', body.encode('utf-8'))
@@ -177,7 +260,7 @@ class Dashboard:
     def errorPage(self, base, title, text):
         return self.templates['error'](
             base=base, service=self.serviceName, title=title, message=text,
-            refresh=0).encode('utf-8')
+            refresh=0, actions=False, csrf=None).encode('utf-8')
 
     def respond(self, start_response, status, body,
                 contentType='text/html; charset=utf-8', extra=()):

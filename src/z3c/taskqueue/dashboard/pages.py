@@ -132,8 +132,14 @@ def job(service, jobid, base, hidePayloads=False):
             value = ', '.join(map(str, value))
         rows.append({'name': name, 'value': value, 'links': links,
                      'long': isinstance(value, str) and '\n' in value})
+    status = details.get('status')
     return {'title': 'Job %d' % jobid, 'details': rows,
-            'progress': progress}
+            'progress': progress, 'jobid': jobid,
+            'cancellable': status in (
+                interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
+                interfaces.STARTLATER, interfaces.BLOCKED),
+            'retriable': status in (interfaces.ERROR,
+                                    interfaces.CANCELLED)}
 
 
 def cron(service, query, base):

@@ -21,6 +21,7 @@ from z3c.taskqueue.command import findService
 from z3c.taskqueue.command import openDatabase
 from z3c.taskqueue.command import parsePath
 from z3c.taskqueue.dashboard import chart
+from z3c.taskqueue.dashboard import security
 from z3c.taskqueue.dashboard.app import Dashboard
 
 
@@ -37,11 +38,12 @@ def parseBind(text):
 
 
 def makeServer(db, path, bind=('127.0.0.1', 8180), refresh=5,
-               hidePayloads=False):
+               hidePayloads=False, token=None, readOnly=False):
     """Return the waitress server of a dashboard, and the dashboard."""
     import waitress.server
     app = Dashboard(db, path, refresh=refresh, hidePayloads=hidePayloads,
-                    serviceName=_servicepath.pathName(path))
+                    serviceName=_servicepath.pathName(path), token=token,
+                    readOnly=readOnly)
     server = waitress.server.create_server(
         app, host=bind[0], port=bind[1], threads=4, ident='z3c.taskqueue')
     return server, app
@@ -59,19 +61,27 @@ def sampleForever(app, stopping, interval=chart.INTERVAL):
 def dashboard(args):
     path = parsePath(args.service)
     bind = parseBind(args.bind)
+    token = None
+    if args.token_file is not None and not args.read_only:
+        try:
+            token = security.readToken(args.token_file)
+        except security.TokenError as error:
+            raise CommandError(str(error)) from None
     db = openDatabase(args.uri)
     try:
         unused, connection = findService(db, path)
         connection.close()
         server, app = makeServer(db, path, bind, refresh=args.refresh,
-                                 hidePayloads=args.hide_payloads)
+                                 hidePayloads=args.hide_payloads,
+                                 token=token, readOnly=args.read_only)
         stopping = threading.Event()
         sampler = threading.Thread(target=sampleForever,
                                    args=(app, stopping), daemon=True)
         sampler.start()
         host, port = server.effective_host, server.effective_port
-        log.info('Dashboard of %s at http://%s:%s/ (read only)',
-                 args.service, host, port)
+        log.info('Dashboard of %s at http://%s:%s/ (%s)', args.service,
+                 host, port, 'actions for those with the token' if token
+                 else 'read only')
         try:
             server.run()
         except KeyboardInterrupt:

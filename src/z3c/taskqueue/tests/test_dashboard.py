@@ -23,7 +23,9 @@ import urllib.request
 from z3c.taskqueue.tests.test_controls import ControlTestBase
 
 
-class DashboardTests(ControlTestBase):
+class DashboardTestBase(ControlTestBase):
+    """A service with a completed, a failed, three queued and a cron job,
+    and its dashboard, served."""
 
     def setUp(self):
         super().setUp()
@@ -45,7 +47,7 @@ class DashboardTests(ControlTestBase):
         thread = threading.Thread(target=self.server.run, daemon=True)
         thread.start()
         self.addCleanup(thread.join, 10)
-        self.addCleanup(self.server.close)
+        self.addCleanup(_close, self.server)
         self.base = 'http://127.0.0.1:%s' % self.server.effective_port
 
     def get(self, path, status=200):
@@ -56,6 +58,10 @@ class DashboardTests(ControlTestBase):
         body = response.read().decode('utf-8')
         self.assertEqual(response.status, status, body)
         return response, body
+
+
+
+class DashboardTests(DashboardTestBase):
 
     def test_the_overview_counts_jobs_by_status_and_queue(self):
         response, body = self.get('/')
@@ -114,7 +120,7 @@ class DashboardTests(ControlTestBase):
         self.assertIn('personal data', body)
 
     def test_payloads_can_be_hidden(self):
-        self.server.close()
+        _close(self.server)
         self.serve(hidePayloads=True)
         response, body = self.get('/jobs/%d' % self.failed)
         self.assertNotIn('personal data', body)
@@ -221,6 +227,137 @@ class DashboardTests(ControlTestBase):
         response, body = self.get('/')
         self.assertIn('<svg xmlns="http://www.w3.org/2000/svg"', body)
         self.assertEqual(body.count('<polyline'), 2)
+
+
+def _close(server):
+    """Close ``server`` once."""
+    if not getattr(server, 'closed', False):
+        server.closed = True
+        server.close()
+
+
+
+
+TOKEN = 'a-long-secret-token-for-tests'
+
+
+class DashboardActionTests(DashboardTestBase):
+    """The actions, for those who log in with the token."""
+
+    def serve(self, **kw):
+        kw.setdefault('token', TOKEN)
+        super().serve(**kw)
+        import http.cookiejar
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar))
+
+    def post(self, path, fields, status=200, opener=None, headers=()):
+        import urllib.parse
+        request = urllib.request.Request(
+            self.base + path, data=urllib.parse.urlencode(fields).encode(),
+            headers=dict(headers))
+        try:
+            response = (opener or self.opener).open(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            response = error
+        body = response.read().decode('utf-8')
+        self.assertEqual(response.status, status, body)
+        return body
+
+    def login(self):
+        self.post('/login', {'token': TOKEN})
+        body = self.opener.open(self.base + '/jobs/%d' % self.queued[0],
+                                timeout=30).read().decode('utf-8')
+        return re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+
+    def status(self, jobid):
+        self.tm.begin()
+        return self.service.getStatus(jobid)
+
+    def test_cancel_with_a_login_and_its_csrf_token(self):
+        csrf = self.login()
+        body = self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': csrf})
+        self.assertIn('job %d cancelled' % self.queued[0], body)
+        self.assertEqual(self.status(self.queued[0]), 'cancelled')
+        body = self.post('/jobs/%d/retry' % self.queued[0], {'csrf': csrf})
+        self.assertEqual(self.status(self.queued[0]), 'queued')
+
+    def test_cancel_is_refused_without_a_login(self):
+        body = self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': 'x'},
+                         403)
+        self.assertIn('log in with the token first', body)
+        self.assertEqual(self.status(self.queued[0]), 'queued')
+
+    def test_cancel_is_refused_without_the_csrf_token(self):
+        self.login()
+        self.post('/jobs/%d/cancel' % self.queued[0], {}, 403)
+        self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': 'wrong'}, 403)
+        self.assertEqual(self.status(self.queued[0]), 'queued')
+
+    def test_a_wrong_token_logs_nobody_in(self):
+        self.post('/login', {'token': 'not-the-token-at-all'}, 403)
+        self.assertEqual(len(self.jar), 0)
+
+    def test_a_program_sends_the_token(self):
+        self.post('/jobs/%d/cancel' % self.queued[1], {},
+                  headers=[('Authorization', 'Bearer ' + TOKEN)])
+        self.assertEqual(self.status(self.queued[1]), 'cancelled')
+        self.post('/jobs/%d/cancel' % self.queued[2], {}, 403,
+                  headers=[('Authorization', 'Bearer wrong')])
+
+    def test_what_cannot_be_done_is_a_409(self):
+        csrf = self.login()
+        body = self.post('/jobs/%d/retry' % self.queued[0], {'csrf': csrf},
+                         409)
+        self.assertIn('only jobs that failed or were cancelled', body)
+        self.post('/jobs/12345/cancel', {'csrf': csrf}, 404)
+        self.post('/jobs/x/cancel', {'csrf': csrf}, 400)
+
+    def test_clean(self):
+        csrf = self.login()
+        body = self.post('/clean', {'csrf': csrf, 'status': 'completed',
+                                    'older-than': '0s'})
+        self.assertIn('removed 1 job(s)', body)
+        self.post('/clean', {'csrf': csrf, 'status': 'queued'}, 400)
+        self.post('/clean', {'csrf': csrf, 'older-than': 'soon'}, 400)
+
+    def test_logout_ends_the_session(self):
+        csrf = self.login()
+        self.post('/logout', {})
+        self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': csrf}, 403)
+
+    def test_it_serves_no_writes(self):
+        # With a token, POSTs are served; read only, none are.
+        _close(self.server)
+        self.serve(readOnly=True)
+        request = urllib.request.Request(self.base + '/login',
+                                         data=b'token=' + TOKEN.encode())
+        with self.assertRaises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=30)
+        self.assertEqual(raised.exception.code, 405)
+        self.get('/login', 404)
+
+
+class TokenFileTests(unittest.TestCase):
+
+    def test_a_short_or_missing_token_is_refused(self):
+        import os
+        import tempfile
+        from z3c.taskqueue.dashboard.security import TokenError
+        from z3c.taskqueue.dashboard.security import readToken
+        directory = tempfile.mkdtemp()
+        path = os.path.join(directory, 'token')
+        with open(path, 'w') as f:
+            f.write('short\n')
+        with self.assertRaises(TokenError) as raised:
+            readToken(path)
+        self.assertIn('at least 16 characters', str(raised.exception))
+        with self.assertRaises(TokenError):
+            readToken(os.path.join(directory, 'missing'))
+        with open(path, 'w') as f:
+            f.write(TOKEN + '\n')
+        self.assertEqual(readToken(path), TOKEN)
 
 
 def test_suite():
