@@ -84,6 +84,8 @@ setup(
         'test': [
             'Chameleon',
             'prometheus_client',
+            # The browser tests drive Debian's chromium (chromium-driver).
+            'selenium',
             'waitress',
             'hypothesis',
             # A real Zope for the Zope layer: plone.testing's WSGI layers.

@@ -71,7 +71,8 @@ def svg(samples, now=None):
             (rate, '#1b7a1b', 'finished per minute', 1)):
         if not series:
             continue
-        top = max(value for when, value in series) or 1
+        highest = max(value for when, value in series)
+        top = highest or 1
         points = ' '.join(
             '%.1f,%.1f' % (MARGIN + (when - start) / span
                            * (WIDTH - 2 * MARGIN),
@@ -82,7 +83,7 @@ def svg(samples, now=None):
                      ' points="%s"/>' % (colour, points))
         parts.append('<text x="%d" y="%d" fill="%s" font-size="12">%s'
                      ' (max %d)</text>' % (MARGIN + row * 220, 15, colour,
-                                            label, top))
+                                            label, highest))
     parts.append('<text x="%d" y="%d" font-size="11">last %d min</text>'
                  % (MARGIN, HEIGHT - 8, span // 60 or 1))
     parts.append('</svg>')

@@ -38,15 +38,30 @@ def parseBind(text):
 
 
 def makeServer(db, path, bind=('127.0.0.1', 8180), refresh=5,
-               hidePayloads=False, token=None, readOnly=False):
-    """Return the waitress server of a dashboard, and the dashboard."""
+               hidePayloads=False, token=None, readOnly=False,
+               **adjustments):
+    """Return the waitress server of a dashboard, and the dashboard;
+    ``adjustments`` are waitress's."""
     import waitress.server
     app = Dashboard(db, path, refresh=refresh, hidePayloads=hidePayloads,
                     serviceName=_servicepath.pathName(path), token=token,
                     readOnly=readOnly)
     server = waitress.server.create_server(
-        app, host=bind[0], port=bind[1], threads=4, ident='z3c.taskqueue')
+        app, host=bind[0], port=bind[1], threads=4, ident='z3c.taskqueue',
+        **adjustments)
     return server, app
+
+
+def stop(server):
+    """Stop ``server`` from another thread: its open connections close
+    (a browser keeps some open), and then its ``run()`` returns."""
+    if getattr(server, 'stopped', False):
+        return
+    server.stopped = True
+    for channel in list(server.active_channels.values()):
+        channel.will_close = True
+    server.pull_trigger()
+    server.close()
 
 
 def sampleForever(app, stopping, interval=chart.INTERVAL):

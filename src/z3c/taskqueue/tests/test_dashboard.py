@@ -42,8 +42,11 @@ class DashboardTestBase(ControlTestBase):
 
     def serve(self, **kw):
         from z3c.taskqueue.dashboard.server import makeServer
+        # Idle connections (a browser keeps them) close within a second,
+        # so that the server's thread ends soon after the test.
         self.server, self.app = makeServer(self.db, ['tasks'],
-                                           ('127.0.0.1', 0), **kw)
+                                           ('127.0.0.1', 0), channel_timeout=1,
+                                           cleanup_interval=1, **kw)
         thread = threading.Thread(target=self.server.run, daemon=True)
         thread.start()
         self.addCleanup(thread.join, 10)
@@ -230,10 +233,8 @@ class DashboardTests(DashboardTestBase):
 
 
 def _close(server):
-    """Close ``server`` once."""
-    if not getattr(server, 'closed', False):
-        server.closed = True
-        server.close()
+    from z3c.taskqueue.dashboard.server import stop
+    stop(server)
 
 
 

@@ -1,0 +1,230 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The dashboard in a real headless Chromium (Debian's ``chromium`` and
+``chromium-driver``, driven by selenium), served by a real waitress
+server on a real FileStorage.  Each test saves screenshots of the pages
+it saw in its temporary directory (and in ``$TASKQUEUE_SCREENSHOTS``,
+if set: ``docs/_static`` is made that way)."""
+import os
+import shutil
+import threading
+import time
+import unittest
+
+from z3c.taskqueue.tests.test_dashboard import TOKEN
+from z3c.taskqueue.tests.test_dashboard import DashboardTestBase
+
+
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+CHROMEDRIVER = shutil.which('chromedriver') or '/usr/bin/chromedriver'
+WAIT = 30
+
+
+class BrowserLayer:
+    """One headless Chromium for all the browser tests."""
+
+    driver = None
+
+    @classmethod
+    def setUp(cls):
+        if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+            return      # the tests skip, saying why
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for argument in ('--headless=new', '--no-sandbox',
+                         '--disable-dev-shm-usage', '--window-size=1280,900',
+                         '--disable-gpu'):
+            options.add_argument(argument)
+        cls.driver = webdriver.Chrome(service=Service(CHROMEDRIVER),
+                                      options=options)
+        cls.driver.set_page_load_timeout(WAIT)
+
+    @classmethod
+    def tearDown(cls):
+        if cls.driver is not None:
+            cls.driver.quit()
+            cls.driver = None
+
+
+class BrowserTests(DashboardTestBase):
+
+    layer = BrowserLayer
+
+    def setUp(self):
+        if BrowserLayer.driver is None:
+            self.skipTest('no Chromium: install the Debian packages chromium'
+                          ' and chromium-driver')
+        super().setUp()
+        self.driver = BrowserLayer.driver
+        self.driver.delete_all_cookies()
+        # Leave the page, which reloads itself, before the server stops.
+        self.addCleanup(self.driver.get, 'about:blank')
+        self.shots = os.path.join(self.directory, 'screenshots')
+        os.makedirs(self.shots)
+
+    def serve(self, **kw):
+        kw.setdefault('token', TOKEN)
+        kw.setdefault('refresh', 1)
+        super().serve(**kw)
+
+    def visit(self, path):
+        self.driver.get(self.base + path)
+
+    def find(self, selector):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_element(By.CSS_SELECTOR, selector)
+
+    def findAll(self, selector):
+        from selenium.webdriver.common.by import By
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def screenshot(self, name):
+        """Save what the browser shows as ``name.png``."""
+        path = os.path.join(self.shots, name + '.png')
+        self.assertTrue(self.driver.save_screenshot(path))
+        self.assertGreater(os.path.getsize(path), 5000)
+        published = os.environ.get('TASKQUEUE_SCREENSHOTS')
+        if published:
+            shutil.copy(path, os.path.join(published, name + '.png'))
+
+    def waitFor(self, condition, what):
+        deadline = time.monotonic() + WAIT
+        while True:
+            try:
+                if condition():
+                    return
+            except Exception:
+                pass    # the page is being reloaded
+            if time.monotonic() > deadline:
+                self.fail('timed out waiting for %s' % what)
+            time.sleep(0.1)
+
+    def counts(self):
+        counts = {}
+        for row in self.findAll('#statuses tr')[1:]:
+            name, count = row.find_elements('tag name', 'td')
+            counts[name.text] = int(count.text)
+        return counts
+
+    def login(self):
+        self.visit('/login')
+        self.find('#token').send_keys(TOKEN)
+        self.find('#submit').click()
+        self.waitFor(lambda: self.findAll('#logout'), 'the login')
+
+    def test_the_overview_shows_the_counts(self):
+        # Samples of the last minutes, for the chart.
+        now = time.time()
+        for seconds in (90, 60, 30, 0):
+            self.app.sample(now - seconds)
+        self.visit('/')
+        counts = self.counts()
+        self.assertEqual((counts['completed'], counts['error'],
+                          counts['queued'], counts['cronjob']), (1, 1, 3, 1))
+        self.assertIn('reports', self.find('#queues').text)
+        self.assertEqual(len(self.findAll('#chart polyline')), 2)
+        self.screenshot('overview')
+
+    def test_a_filter_narrows_the_list(self):
+        from selenium.webdriver.support.ui import Select
+        self.visit('/jobs')
+        self.assertEqual(len(self.findAll('#jobs tr')) - 1, 6)
+        self.screenshot('jobs')
+        Select(self.find('select[name=status]')).select_by_value('error')
+        self.find('form.filters button').click()
+        self.waitFor(lambda: len(self.findAll('#jobs tr')) - 1 == 1,
+                     'the filtered list')
+        self.assertIn('status=error', self.driver.current_url)
+        self.assertIn(str(self.failed), self.find('#jobs').text)
+
+    def test_a_job_shows_its_traceback(self):
+        self.visit('/jobs?status=error')
+        self.find('#jobs a').click()
+        self.waitFor(lambda: self.findAll('pre'), 'the job page')
+        self.assertIn('Traceback (most recent call last)',
+                      self.find('pre').text)
+        self.assertIn('TaskError: it broke', self.find('pre').text)
+        self.screenshot('job')
+
+    def test_the_cron_and_workers_pages(self):
+        self.tm.begin()
+        self.service.claimJobs('host:4711:worker-1', 60, limit=2)
+        self.tm.commit()
+        self.visit('/cron')
+        self.assertIn('0 7 * * *', self.find('#cron').text)
+        self.screenshot('cron')
+        self.visit('/workers')
+        self.assertIn('host:4711:worker-1', self.find('#workers').text)
+        self.screenshot('workers')
+
+    def test_cancel_works_with_the_token(self):
+        self.login()
+        self.visit('/jobs/%d' % self.queued[0])
+        self.screenshot('job-actions')
+        self.find('#cancel').click()
+        self.waitFor(lambda: 'cancelled' in self.find('#message').text,
+                     'the cancellation')
+        self.tm.begin()
+        self.assertEqual(self.service.getStatus(self.queued[0]),
+                         'cancelled')
+
+    def test_cancel_is_refused_without_the_token(self):
+        self.visit('/jobs/%d' % self.queued[0])
+        self.assertEqual(self.findAll('#cancel'), [])
+        self.postFromThePage('/jobs/%d/cancel' % self.queued[0])
+        self.assertIn('log in with the token first',
+                      self.find('#message').text)
+        self.screenshot('refused')
+        self.tm.begin()
+        self.assertEqual(self.service.getStatus(self.queued[0]), 'queued')
+
+    def test_cancel_is_refused_without_the_csrf_token(self):
+        self.login()
+        self.visit('/jobs/%d' % self.queued[0])
+        self.driver.execute_script(
+            'document.querySelector("input[name=csrf]").remove()')
+        self.find('#cancel').click()
+        self.waitFor(lambda: self.findAll('#message'), 'the answer')
+        self.assertIn('the CSRF token is missing or wrong',
+                      self.find('#message').text)
+        self.tm.begin()
+        self.assertEqual(self.service.getStatus(self.queued[0]), 'queued')
+
+    def postFromThePage(self, path):
+        """Submit a form to ``path``, as another site's page could."""
+        self.driver.execute_script(
+            'var form = document.createElement("form");'
+            'form.method = "post"; form.action = arguments[0];'
+            'document.body.appendChild(form); form.submit();', path)
+        self.waitFor(lambda: self.findAll('#message'), 'the answer')
+
+    def test_the_page_updates_when_a_worker_completes_jobs(self):
+        from z3c.taskqueue.processor import SimpleProcessor
+        self.visit('/')
+        self.assertEqual(self.counts()['completed'], 1)
+        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
+        thread = threading.Thread(target=processor)
+        thread.start()
+        self.addCleanup(thread.join, WAIT)
+        self.addCleanup(processor.stop)
+        # The page reloads itself (every second here); no get() again.
+        self.waitFor(lambda: self.counts()['completed'] == 4,
+                     'the page to show the completed jobs')
+        self.assertEqual(self.counts()['queued'], 0)
+
+
+def test_suite():
+    return unittest.defaultTestLoader.loadTestsFromName(__name__)
