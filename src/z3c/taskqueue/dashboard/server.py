@@ -13,6 +13,7 @@
 ##############################################################################
 """``z3c-taskqueue dashboard``: serve the dashboard with waitress."""
 import logging
+import signal
 import threading
 
 from z3c.taskqueue import _servicepath
@@ -58,10 +59,24 @@ def stop(server):
     if getattr(server, 'stopped', False):
         return
     server.stopped = True
-    for channel in list(server.active_channels.values()):
-        channel.will_close = True
-    server.pull_trigger()
-    server.close()
+
+    def shutdown():
+        # In the server's own thread, so that no poll sees a closed file.
+        for channel in list(server.active_channels.values()):
+            channel.will_close = True
+        server.close()
+    try:
+        server.trigger.pull_trigger(shutdown)
+    except OSError:
+        pass    # closed already: the server has stopped
+
+
+def run(server):
+    """Serve until ``stop(server)``; then end the server's threads."""
+    try:
+        server.run()
+    finally:
+        server.task_dispatcher.shutdown(timeout=5)
 
 
 def sampleForever(app, stopping, interval=chart.INTERVAL):
@@ -97,12 +112,15 @@ def dashboard(args):
         log.info('Dashboard of %s at http://%s:%s/ (%s)', args.service,
                  host, port, 'actions for those with the token' if token
                  else 'read only')
+        previous = signal.signal(signal.SIGTERM,
+                                 lambda signum, frame: stop(server))
         try:
-            server.run()
+            run(server)
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             stopping.set()
-            server.close()
+            stop(server)
     finally:
         db.close()

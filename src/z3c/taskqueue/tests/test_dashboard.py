@@ -47,7 +47,9 @@ class DashboardTestBase(ControlTestBase):
         self.server, self.app = makeServer(self.db, ['tasks'],
                                            ('127.0.0.1', 0), channel_timeout=1,
                                            cleanup_interval=1, **kw)
-        thread = threading.Thread(target=self.server.run, daemon=True)
+        from z3c.taskqueue.dashboard.server import run
+        thread = threading.Thread(target=run, args=(self.server,),
+                                  daemon=True)
         thread.start()
         self.addCleanup(thread.join, 10)
         self.addCleanup(_close, self.server)
