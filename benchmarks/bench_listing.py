@@ -11,7 +11,8 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Print how long the job commands take on 1,000 and 1,000,000 jobs.
+"""Print how long the job commands and the dashboard's pages take on
+1,000 and 1,000,000 jobs.
 
 Each command runs as an operator runs it: a new ``z3c-taskqueue``
 process on a FileStorage (so the time includes starting Python and
@@ -124,6 +125,59 @@ def main():
                                              times[1] / times[0]))
     print('\nEach command opens the database anew (FileStorage reads its'
           ' index file), reads a page or a batch, and exits.')
+    pageRows = [('/ (overview)', '/'), ('/jobs', '/jobs'),
+                ('/jobs?status=error', '/jobs?status=error'),
+                ('/jobs/ID', '/jobs/{failed}'), ('/cron', '/cron'),
+                ('/workers', '/workers'), ('/metrics', '/metrics')]
+    print('\n%-32s %10s %12s %7s' % ('dashboard page, best of 5, seconds',
+                                     '%d jobs' % sizes[0],
+                                     '%d jobs' % sizes[1], 'ratio'))
+    servers = {size: Served(*databases[size]) for size in sizes}
+    try:
+        for name, page in pageRows:
+            times = [servers[size].time(page) for size in sizes]
+            print('%-32s %10.3f %12.3f %7.2f' % (name, times[0], times[1],
+                                                 times[1] / times[0]))
+    finally:
+        for served in servers.values():
+            served.close()
+    print('\nEach page is asked over HTTP of a dashboard serving the'
+          ' database, after one warm-up request.')
+
+
+class Served:
+    """A dashboard of the database ``uri``, served in this process."""
+
+    def __init__(self, uri, failed):
+        import threading
+        from z3c.taskqueue import _uri
+        from z3c.taskqueue.dashboard import server
+        self.failed = failed
+        self.db = _uri.openDatabase(uri)
+        self.server, unused = server.makeServer(self.db, ['tasks'],
+                                                ('127.0.0.1', 0))
+        self.thread = threading.Thread(target=server.run,
+                                       args=(self.server,), daemon=True)
+        self.thread.start()
+        self.base = 'http://127.0.0.1:%s' % self.server.effective_port
+
+    def time(self, page, rounds=5):
+        import urllib.request
+        url = self.base + page.format(failed=self.failed)
+        urllib.request.urlopen(url, timeout=120).read()     # warm up
+        best = None
+        for unused in range(rounds):
+            started = time.perf_counter()
+            urllib.request.urlopen(url, timeout=120).read()
+            elapsed = time.perf_counter() - started
+            best = elapsed if best is None else min(best, elapsed)
+        return best
+
+    def close(self):
+        from z3c.taskqueue.dashboard import server
+        server.stop(self.server)
+        self.thread.join(10)
+        self.db.close()
 
 
 if __name__ == '__main__':
