@@ -98,6 +98,7 @@ def jobs(service, query, base, hidePayloads=False):
                                                ('queue', queue))
              if value] + [('after', cursor)]))
     return {'title': 'Jobs', 'rows': rows, 'next': following,
+            'cursor': cursor,
             'statuses': interfaces.STATUSES, 'status': status or '',
             'task': task or '', 'queue': queue or ''}
 

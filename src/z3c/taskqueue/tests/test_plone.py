@@ -121,6 +121,43 @@ class PloneSiteTests(unittest.TestCase):
         self.assertIn('not processing in this instance', html)
         self.assertIn('<td>queued</td>', html)
 
+    def test_the_jobs_views_are_for_managers(self):
+        from AccessControl import Unauthorized
+        from plone.app.testing import login
+        from plone.app.testing import logout
+        from plone.app.testing import setRoles
+        from plone.app.testing import TEST_USER_ID
+        from plone.app.testing import TEST_USER_NAME
+        from zExceptions import BadRequest
+        from zExceptions import NotFound
+        service = self.service()
+        queued = service.add('retitle', {'path': 'doc'})
+        transaction.commit()
+        for user in (None, 'mary'):
+            logout()
+            if user:
+                login(self.portal, user)
+            for name in ('@@taskqueue-jobs', '@@taskqueue-job'):
+                with self.assertRaises(Unauthorized):
+                    self.portal.restrictedTraverse(name)
+        setRoles(self.portal, TEST_USER_ID, ['Manager'])
+        login(self.portal, TEST_USER_NAME)
+        request = self.layer['request']
+        request.form.update({'service': 'tasks'})
+        html = self.portal.restrictedTraverse('@@taskqueue-jobs')()
+        self.assertIn('@@taskqueue-job?service=tasks&amp;id=%d' % queued,
+                      html, 'no link to the job')
+        request.form.update({'id': str(queued)})
+        html = self.portal.restrictedTraverse('@@taskqueue-job')()
+        self.assertIn('Job %d' % queued, html)
+        self.assertIn("<td>{'path': 'doc'}</td>", html, 'no input shown')
+        request.form.update({'status': 'done'})
+        with self.assertRaises(BadRequest):
+            self.portal.restrictedTraverse('@@taskqueue-jobs')()
+        request.form.update({'status': '', 'id': '12345'})
+        with self.assertRaises(NotFound):
+            self.portal.restrictedTraverse('@@taskqueue-job')()
+
     def test_the_uninstall_profile_stops_and_removes_the_service(self):
         import zope.component
         from Products.CMFPlone.utils import get_installer
