@@ -37,6 +37,7 @@ from z3c.taskqueue.job import MAX_DELAY
 from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import loads as _loads
 from z3c.taskqueue.progress import ProgressRecords
+from z3c.taskqueue.throughput import Throughput
 from z3c.taskqueue.uniquekeys import UniqueKeys
 from z3c.taskqueue.uniquekeys import checkKey
 
@@ -65,6 +66,7 @@ class ControlsMixin:
         self._resultTTL = checkTTL(ttl)
 
     _keys = None
+    _throughput = None
     _dependencies = None
     _expiry = None
     _progress = None
@@ -233,6 +235,20 @@ class ControlsMixin:
         """Put ``job``, which finished, in the status index."""
         self._statuses.add(job.status, job.id)
         self._scheduleExpiry(job)
+        self._countEnded(job)
+
+    def _countEnded(self, job):
+        """Count ``job``, which just finished, in the throughput."""
+        completed = job._completed
+        self._made('_throughput', Throughput).count(
+            job.status, time.time() if completed is None else completed)
+
+    @migrated
+    def countFinished(self, seconds, now=None):
+        if self._throughput is None:
+            return dict.fromkeys(interfaces.FINISHED, 0)
+        return self._throughput.recent(
+            time.time() if now is None else now, seconds)
 
     @migrated
     def expireResults(self, now=None, limit=EXPIRY_BATCH):

@@ -34,6 +34,10 @@ def status(args):
     age = report['oldest queued age']
     print('oldest queued job: %s' % (
         'none' if age is None else '%.1f s old' % age))
+    for period, counts in report['finished'].items():
+        print('finished in the %s: %s' % (period, ', '.join(
+            '%d %s' % (counts[status], status) for status in
+            ('completed', 'error', 'cancelled'))))
     if report['workers']:
         print('workers holding claims:')
         for worker in report['workers']:
@@ -61,6 +65,8 @@ def statusReport(service, now):
         if lease.since is not None:
             worker['for'] = max(worker['for'] or 0, now - lease.since)
     return {'jobs': service.countJobs(), 'queues': service.countQueued(),
+            'finished': {'last minute': service.countFinished(60, now),
+                         'last hour': service.countFinished(3600, now)},
             'oldest queued age': service.oldestQueuedAge(now),
             'workers': sorted(workers.values(),
                               key=lambda worker: worker['owner'])}

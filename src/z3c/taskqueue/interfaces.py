@@ -714,6 +714,15 @@ class ITaskService(zope.interface.Interface):
         .. versionadded:: 1.0
         """
 
+    def countFinished(seconds, now=None):
+        """Return how many jobs completed, failed and were cancelled in
+        the ``seconds`` up to ``now``, as a dict by status, counted by
+        whole minutes, for up to a day back.  Jobs that finished before
+        the count existed (1.0) are not counted.
+
+        .. versionadded:: 1.0
+        """
+
     def purge(status=FINISHED, before=None, limit=1000):
         """Remove up to ``limit`` finished jobs in ``status`` (one or
         several of ``completed``, ``error``, ``cancelled``) and, if

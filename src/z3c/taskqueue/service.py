@@ -52,6 +52,7 @@ from z3c.taskqueue.lease import Claims
 from z3c.taskqueue.queues import JobQueues
 from z3c.taskqueue.schedule import Schedule
 from z3c.taskqueue.statusindex import StatusIndex
+from z3c.taskqueue.throughput import Throughput
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -122,6 +123,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._claims = Claims()
         self._statuses = StatusIndex()
         self._history = History()
+        self._throughput = Throughput()
         self._layout = LAYOUT
 
     # Adding jobs
@@ -226,6 +228,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                 self._statuses.add(status, job.id)
                 if status in interfaces.FINISHED:
                     self._scheduleExpiry(job)
+                    self._countEnded(job)
 
     # Managing jobs
 

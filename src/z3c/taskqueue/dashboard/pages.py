@@ -58,6 +58,8 @@ def overview(service, query, base, chart):
         'queues': [{'name': name, 'count': count, 'url': _quote(name)}
                    for name, count in sorted(report['queues'].items())],
         'oldest': 'none' if age is None else '%s old' % _age(age),
+        'finished': [{'period': period, 'counts': counts}
+                     for period, counts in report['finished'].items()],
         'chart': chart,
     }
 

@@ -79,6 +79,8 @@ class DashboardTests(DashboardTestBase):
         self.assertEqual(counts['cronjob'], '1')
         self.assertRegex(body, r'jobs\?queue=reports">reports</a></td>\s*'
                          r'<td class="number">3</td>')
+        self.assertRegex(body, r'Finished in the\s+last hour: 1 completed,'
+                         r'\s+1 failed, 0 cancelled')
 
     def test_every_response_has_the_security_headers(self):
         for path, status in (('/', 200), ('/jobs', 200), ('/nothing', 404),

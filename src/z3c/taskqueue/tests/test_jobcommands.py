@@ -214,7 +214,10 @@ class JobCommandTests(unittest.TestCase):
         out = self.command('status')
         self.assertIn('workers holding claims:\n  host:123:worker-1', out)
         self.assertIn('1 jobs  since 0 s', out)
+        self.assertIn('finished in the last minute: 1 completed, 1 error,'
+                      ' 0 cancelled', out)
         report = json.loads(self.command('status', '--json'))
+        self.assertEqual(report['finished']['last hour']['error'], 1)
         self.assertEqual(report['workers'][0]['claimed'], ids)
         self.assertEqual(report['jobs']['processing'], 1)
         self.assertEqual(report['queues'], {'default': 0, 'other': 0})

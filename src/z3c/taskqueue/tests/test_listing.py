@@ -164,5 +164,45 @@ class RetryTests(ControlTestBase):
             self.service.retry(12345)
 
 
+class ThroughputTests(ControlTestBase):
+
+    def test_finished_jobs_are_counted_per_minute(self):
+        self.service.add('echo')
+        self.service.add('fail')
+        cancelled = self.service.add('echo', startLater=True)
+        while self.service.processNext():
+            pass
+        self.service.cancel(cancelled)
+        self.assertEqual(self.service.countFinished(60),
+                         {'completed': 1, 'error': 1, 'cancelled': 1})
+        later = time.time() + 3600
+        self.assertEqual(self.service.countFinished(60, later),
+                         {'completed': 0, 'error': 0, 'cancelled': 0})
+        self.assertEqual(self.service.countFinished(7200, later)['error'],
+                         1)
+
+    def test_concurrent_counts_of_one_minute_merge(self):
+        now = time.time()
+        self.service._throughput.count('completed', now)
+        self.tm.commit()
+        tm2, other = self.otherConnection()
+        self.service._throughput.count('completed', now)
+        other._throughput.count('completed', now, 2)
+        self.tm.commit()
+        tm2.commit()    # BTrees.Length adds them up: no ConflictError
+        self.tm.begin()
+        self.assertEqual(self.service.countFinished(60, now)['completed'],
+                         4)
+
+    def test_old_minutes_are_forgotten(self):
+        from z3c.taskqueue.throughput import KEEP
+        start = time.time() - 2 * KEEP * 60
+        for minute in range(30):
+            self.service._throughput.count('error', start + minute * 60)
+        self.service._throughput.count('error', time.time())
+        minutes = self.service._throughput._byStatus['error']
+        self.assertEqual(len(minutes), 21)
+
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
