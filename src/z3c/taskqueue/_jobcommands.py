@@ -23,6 +23,7 @@ None of them loads every job: a page walks the history (``history``),
 import argparse
 import contextlib
 import datetime
+import itertools
 import json
 import re
 import time
@@ -261,8 +262,9 @@ def cronJobIds(service):
     """
     candidates = set(service._schedule.ids())
     candidates.update(jobid for jobid, lease in service._claims.items())
-    if service._queues.size() <= CRON_SEARCH:
-        candidates.update(service._queues.ids())
+    queued = list(itertools.islice(service._queues.ids(), CRON_SEARCH + 1))
+    if len(queued) <= CRON_SEARCH:
+        candidates.update(queued)
     found = []
     for jobid in candidates:
         job = service.jobs.get(jobid)

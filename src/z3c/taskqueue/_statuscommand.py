@@ -50,6 +50,17 @@ def status(args):
 
 def statusReport(service, now):
     """Return what ``status`` shows, as a dict."""
+    return {'jobs': service.countJobs(), 'queues': service.countQueued(),
+            'finished': {'last minute': service.countFinished(60, now),
+                         'last hour': service.countFinished(3600, now)},
+            'oldest queued age': service.oldestQueuedAge(now),
+            'workers': workersReport(service, now)}
+
+
+def workersReport(service, now):
+    """Return the workers that hold claims, each as a dict: owner, the
+    number and the ids of the jobs it holds, how long ago it claimed them
+    (``for``) and when its lease expires."""
     workers = {}
     for lease, ids in service._claims.leases():
         held = [jobid for jobid in ids
@@ -64,9 +75,4 @@ def statusReport(service, now):
         worker['expires'] = max(worker['expires'], lease.expires)
         if lease.since is not None:
             worker['for'] = max(worker['for'] or 0, now - lease.since)
-    return {'jobs': service.countJobs(), 'queues': service.countQueued(),
-            'finished': {'last minute': service.countFinished(60, now),
-                         'last hour': service.countFinished(3600, now)},
-            'oldest queued age': service.oldestQueuedAge(now),
-            'workers': sorted(workers.values(),
-                              key=lambda worker: worker['owner'])}
+    return sorted(workers.values(), key=lambda worker: worker['owner'])

@@ -29,6 +29,7 @@ from z3c.taskqueue._jobcommands import cronJobIds
 from z3c.taskqueue._jobcommands import describe
 from z3c.taskqueue._jobcommands import summary
 from z3c.taskqueue._statuscommand import statusReport
+from z3c.taskqueue._statuscommand import workersReport
 from z3c.taskqueue.queues import checkName
 
 
@@ -157,7 +158,7 @@ def cron(service, query, base):
 
 def workers(service, query, base):
     rows = []
-    for worker in statusReport(service, time.time())['workers']:
+    for worker in workersReport(service, time.time()):
         rows.append({
             'owner': worker['owner'], 'jobs': worker['jobs'],
             'claimed': worker['claimed'],
