@@ -170,3 +170,40 @@ class ZopeSiteTests(unittest.TestCase):
             findService(root, 'site1/acl_users@tasks')
         self.assertIs(findService(root, 'site1@tasks')._p_oid,
                       self.service()._p_oid)
+
+
+    def test_the_jobs_tab_of_the_zmi_is_for_managers(self):
+        from zope.component.hooks import setSite
+        setSite(self.site)
+        jobid = self.service().add('whoami')
+        if 'plain' not in self.site.objectIds():
+            self.site.manage_addFolder('plain')
+        transaction.commit()
+        status, body = self.request('site1/manage_main', user='alice')
+        self.assertEqual(status, 200)
+        self.assertIn('manage_taskqueue_jobs', body, 'no Jobs tab')
+        # A folder that is no site has none.
+        status, body = self.request('site1/plain/manage_main', user='alice')
+        self.assertEqual(status, 200)
+        self.assertIn('manage_main', body)
+        self.assertNotIn('manage_taskqueue_jobs', body)
+        status, body = self.request('site1/manage_taskqueue_jobs',
+                                    user='alice')
+        self.assertEqual(status, 200, body)
+        self.assertIn('manage_taskqueue_job?service=tasks&amp;id=%d'
+                      % jobid, body)
+        status, body = self.request(
+            'site1/manage_taskqueue_job?service=tasks&id=%d' % jobid,
+            user='alice')
+        self.assertEqual(status, 200, body)
+        self.assertIn('<td>whoami</td>', body)
+        for path in ('site1/manage_taskqueue_jobs',
+                     'site1/manage_taskqueue_job?id=%d' % jobid):
+            status, body = self.request(path)
+            self.assertEqual(status, 401)
+        status, body = self.request('site1/manage_taskqueue_jobs?status=x',
+                                    user='alice')
+        self.assertEqual(status, 400)
+        status, body = self.request('site1/manage_taskqueue_job?id=12345',
+                                    user='alice')
+        self.assertEqual(status, 404)
