@@ -19,6 +19,7 @@ task service show it; its views (``manage_taskqueue_jobs`` and
 ``manage_taskqueue_job``) need "View management screens".  It runs when
 this module is imported, which the ZCML that registers the views does.
 """
+from z3c.taskqueue.views import ActionView
 from z3c.taskqueue.views import JobView
 from z3c.taskqueue.views import JobsView
 from z3c.taskqueue.views import hasServices
@@ -44,10 +45,19 @@ class ZMIJobsView(JobsView):
 
     jobsView = 'manage_taskqueue_jobs'
     jobView = 'manage_taskqueue_job'
+    actionView = 'manage_taskqueue_action'
 
 
 class ZMIJobView(JobView):
     """A job, in the ZMI."""
+
+    jobsView = ZMIJobsView.jobsView
+    jobView = ZMIJobsView.jobView
+    actionView = 'manage_taskqueue_action'
+
+
+class ZMIActionView(ActionView):
+    """The job actions, in the ZMI."""
 
     jobsView = ZMIJobsView.jobsView
     jobView = ZMIJobsView.jobView

@@ -158,6 +158,39 @@ class PloneSiteTests(unittest.TestCase):
         with self.assertRaises(NotFound):
             self.portal.restrictedTraverse('@@taskqueue-job')()
 
+    def test_managers_cancel_jobs_in_plone(self):
+        from AccessControl import Unauthorized
+        from plone.app.testing import login
+        from plone.app.testing import logout
+        from plone.app.testing import setRoles
+        from plone.app.testing import TEST_USER_ID
+        from plone.app.testing import TEST_USER_NAME
+        from zExceptions import Forbidden
+        from z3c.taskqueue.views import csrfToken
+        service = self.service()
+        jobid = service.add('retitle', {'path': 'doc'})
+        transaction.commit()
+        login(self.portal, 'mary')
+        with self.assertRaises(Unauthorized):
+            self.portal.restrictedTraverse('@@taskqueue-action')
+        logout()
+        setRoles(self.portal, TEST_USER_ID, ['Manager'])
+        login(self.portal, TEST_USER_NAME)
+        request = self.layer['request']
+        request.form.update({'service': 'tasks', 'id': str(jobid)})
+        html = self.portal.restrictedTraverse('@@taskqueue-job')()
+        self.assertIn('id="cancel"', html)
+        self.assertIn('name="_authenticator"', html)
+        request['REQUEST_METHOD'] = 'POST'
+        request.form.update({'action': 'cancel', 'csrf': 'wrong'})
+        with self.assertRaises(Forbidden):
+            self.portal.restrictedTraverse('@@taskqueue-action')()
+        request.form['csrf'] = csrfToken()
+        self.portal.restrictedTraverse('@@taskqueue-action')()
+        self.assertEqual(service.getStatus(jobid), 'cancelled')
+        self.assertIn('@@taskqueue-job?service=tasks',
+                      request.response.getHeader('Location'))
+
     def test_the_uninstall_profile_stops_and_removes_the_service(self):
         import zope.component
         from Products.CMFPlone.utils import get_installer

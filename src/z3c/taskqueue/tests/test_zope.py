@@ -207,3 +207,51 @@ class ZopeSiteTests(unittest.TestCase):
         status, body = self.request('site1/manage_taskqueue_job?id=12345',
                                     user='alice')
         self.assertEqual(status, 404)
+
+    def test_the_zmi_cancels_and_retries_with_the_csrf_token(self):
+        import re
+        from zope.component.hooks import setSite
+        setSite(self.site)
+        jobid = self.service().add('whoami')
+        transaction.commit()
+        status, body = self.request(
+            'site1/manage_taskqueue_job?service=tasks&id=%d' % jobid,
+            user='alice')
+        self.assertIn('id="cancel"', body)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        fields = {'service': 'tasks', 'id': jobid, 'action': 'cancel'}
+        status, body = self.request('site1/manage_taskqueue_action',
+                                    dict(fields, csrf='wrong'), user='alice')
+        self.assertEqual(status, 403)
+        status, body = self.request('site1/manage_taskqueue_action', fields,
+                                    user='alice')
+        self.assertEqual(status, 403)
+        status, body = self.request('site1/manage_taskqueue_action',
+                                    dict(fields, csrf=csrf))
+        self.assertEqual(status, 401)
+        transaction.begin()
+        self.assertEqual(self.service().getStatus(jobid), 'queued')
+        status, body = self.request('site1/manage_taskqueue_action',
+                                    dict(fields, csrf=csrf), user='alice')
+        self.assertEqual(status, 200, body)     # redirected to the job
+        self.assertIn('id="retry"', body)
+        transaction.begin()
+        self.assertEqual(self.service().getStatus(jobid), 'cancelled')
+        status, body = self.request(
+            'site1/manage_taskqueue_action',
+            dict(fields, csrf=csrf, action='retry'), user='alice')
+        self.assertEqual(status, 200, body)
+        transaction.begin()
+        self.assertEqual(self.service().getStatus(jobid), 'queued')
+        self.service().cancel(jobid)
+        transaction.commit()
+        status, body = self.request('site1/manage_taskqueue_jobs',
+                                    user='alice')
+        self.assertIn('id="clean"', body)
+        status, body = self.request(
+            'site1/manage_taskqueue_action',
+            {'service': 'tasks', 'action': 'clean', 'csrf': csrf},
+            user='alice')
+        self.assertEqual(status, 200, body)
+        transaction.begin()
+        self.assertNotIn(jobid, self.service().jobs)
