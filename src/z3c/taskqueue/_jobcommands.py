@@ -20,7 +20,6 @@ lines for people or, with ``--json``, one JSON document for programs.
 None of them loads every job: a page walks the history (``history``),
 ``clean`` removes a thousand jobs a transaction.
 """
-import argparse
 import contextlib
 import datetime
 import itertools
@@ -186,31 +185,44 @@ def cronDetails(job, count=3):
 def cancel(args):
     with openService(args) as service:
         _known(service, args.ids)
-        lines = []
+        results = []
         for jobid in args.ids:
             service.cancel(jobid)
             status = service.getStatus(jobid)
-            lines.append('%d: %s' % (jobid, 'cancelled' if status ==
-                                     interfaces.CANCELLED else
-                                     'left %s (only waiting jobs can be'
-                                     ' cancelled)' % status))
+            results.append((jobid, status == interfaces.CANCELLED, status,
+                            'cancelled' if status == interfaces.CANCELLED
+                            else 'left %s (only waiting jobs can be'
+                            ' cancelled)' % status))
         transaction.commit()
-        print('\n'.join(lines))
+    _report(args, results)
 
 
 def retry(args):
     with openService(args) as service:
         _known(service, args.ids)
-        lines = []
+        results = []
         for jobid in args.ids:
             try:
                 service.retry(jobid)
-                lines.append('%d: %s again' % (jobid,
-                                               service.getStatus(jobid)))
+                status = service.getStatus(jobid)
+                results.append((jobid, True, status, '%s again' % status))
             except ValueError as error:
-                lines.append('%d: left as it is: %s' % (jobid, error))
+                results.append((jobid, False, service.getStatus(jobid),
+                                'left as it is: %s' % error))
         transaction.commit()
-        print('\n'.join(lines))
+    _report(args, results)
+
+
+def _report(args, results):
+    """Print what ``cancel`` or ``retry`` did to each job."""
+    if args.json:
+        print(json.dumps([{'id': jobid, 'done': done, 'status': status,
+                           'message': text}
+                          for jobid, done, status, text in results],
+                         indent=1))
+    else:
+        print('\n'.join('%d: %s' % (jobid, text)
+                        for jobid, done, status, text in results))
 
 
 def clean(args):
@@ -228,7 +240,10 @@ def clean(args):
                     break
         except ValueError as error:
             raise CommandError(str(error)) from None
-    print('removed %d job(s)' % removed)
+    if args.json:
+        print(json.dumps({'removed': removed}))
+    else:
+        print('removed %d job(s)' % removed)
 
 
 def cron(args):
@@ -323,80 +338,3 @@ def _age(seconds):
 def _cut(text, width):
     text = ' '.join(str(text).split())
     return text if len(text) <= width else text[:width - 3] + '...'
-
-
-def _jobId(text):
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            'a job id is an integer, not %r' % (text,)) from None
-
-
-def _limit(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 10000:
-        raise argparse.ArgumentTypeError(
-            'must be an integer from 1 to 10000, not %r' % (text,))
-    return value
-
-
-def addParsers(commands, common, queueName):
-    """Add the commands that show and manage jobs to the subparsers
-    ``commands``; ``common`` adds the URI and ``--service``."""
-    statuses = ', '.join(interfaces.STATUSES)
-    listing = commands.add_parser(
-        'jobs', help='list jobs, newest first, a page at a time')
-    common(listing)
-    listing.add_argument('--status', choices=interfaces.STATUSES,
-                         metavar='STATUS', help='only jobs in STATUS (%s)'
-                         % statuses)
-    listing.add_argument('--task', help='only jobs of this task')
-    listing.add_argument('--queue', type=queueName,
-                         help='only jobs of this queue')
-    listing.add_argument('--limit', type=_limit, default=50,
-                         help='at most this many jobs (default:'
-                         ' %(default)s)')
-    listing.add_argument('--after', type=int, metavar='CURSOR',
-                         help='the page after the one that printed'
-                         ' "more: --after CURSOR"')
-    listing.add_argument('--json', action='store_true',
-                         help='print JSON')
-    listing.set_defaults(func=jobs)
-
-    showing = commands.add_parser('show', help='show everything about a job')
-    common(showing)
-    showing.add_argument('id', type=_jobId, help='the job id')
-    showing.add_argument('--full', action='store_true',
-                         help='show inputs and outputs in full')
-    showing.add_argument('--json', action='store_true', help='print JSON')
-    showing.set_defaults(func=show)
-
-    for name, text in (('cancel', 'cancel jobs that wait'),
-                       ('retry', 'queue failed or cancelled jobs again')):
-        command = commands.add_parser(name, help=text)
-        common(command)
-        command.add_argument('ids', type=_jobId, nargs='+', metavar='ID',
-                             help='job ids')
-        command.set_defaults(func={'cancel': cancel, 'retry': retry}[name])
-
-    cleaning = commands.add_parser(
-        'clean', help='remove finished jobs, a thousand a transaction')
-    common(cleaning)
-    cleaning.add_argument('--status', action='append',
-                          choices=interfaces.FINISHED, metavar='STATUS',
-                          help='only jobs in STATUS (completed, error,'
-                          ' cancelled; repeatable; default: all three)')
-    cleaning.add_argument('--older-than', metavar='AGE',
-                          help='only jobs that finished more than AGE ago'
-                          ' (30m, 12h, 7d, 2w)')
-    cleaning.set_defaults(func=clean)
-
-    crons = commands.add_parser(
-        'cron', help='list cron jobs with their next fire times')
-    common(crons)
-    crons.add_argument('--json', action='store_true', help='print JSON')
-    crons.set_defaults(func=cron)

@@ -381,8 +381,8 @@ def makeParser():
     showing.add_argument('--json', action='store_true', help='print JSON')
     showing.set_defaults(func=status)
 
-    from z3c.taskqueue import _jobcommands
-    _jobcommands.addParsers(commands, common, _queueName)
+    from z3c.taskqueue import _jobparsers
+    _jobparsers.addParsers(commands, common, _queueName)
 
     serving = commands.add_parser(
         'dashboard', help='serve the web dashboard and /metrics')

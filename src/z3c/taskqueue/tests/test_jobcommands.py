@@ -157,6 +157,14 @@ class JobCommandTests(unittest.TestCase):
             '%d: queued again' % self.failed])
         self.assertIn('only jobs that failed or were cancelled',
                       out.splitlines()[2])
+        rows = json.loads(self.command('cancel', str(self.queued),
+                                       str(self.done), '--json'))
+        self.assertEqual([(row['id'], row['done'], row['status'])
+                          for row in rows],
+                         [(self.queued, True, 'cancelled'),
+                          (self.done, False, 'completed')])
+        rows = json.loads(self.command('retry', str(self.queued), '--json'))
+        self.assertEqual(rows[0]['status'], 'queued')
         service = self.service()
         self.assertEqual(service.getStatus(self.queued), 'queued')
         self.assertEqual(service.jobs[self.failed].attempts, 0)
@@ -174,7 +182,8 @@ class JobCommandTests(unittest.TestCase):
                          'removed 0 job(s)\n')
         self.assertEqual(self.command('clean', '--status', 'error'),
                          'removed 1 job(s)\n')
-        self.assertEqual(self.command('clean'), 'removed 1 job(s)\n')
+        self.assertEqual(json.loads(self.command('clean', '--json')),
+                         {'removed': 1})
         service = self.service()
         self.assertEqual(sorted(service.jobs),
                          sorted([self.queued, self.cron]))
