@@ -90,6 +90,15 @@ def lastKeyBelow(index, key):
     return None if found == FIRST else found
 
 
+def removeEntry(index, key, value):
+    """Remove the entry ``key`` of ``index`` if it holds ``value``, in one
+    walk down the tree (the entry is put back in the rare case that it
+    was another's)."""
+    found = index.pop(key, None)
+    if found is not None and found != value:
+        index[key] = found
+
+
 def insertBelow(index, key, value):
     """Store ``value`` at ``key`` or, if taken, at the next free key below.
 

@@ -21,6 +21,7 @@ from z3c.taskqueue._jobcommands import cron
 from z3c.taskqueue._jobcommands import jobs
 from z3c.taskqueue._jobcommands import retry
 from z3c.taskqueue._jobcommands import show
+from z3c.taskqueue.command import integerOption
 
 
 def _jobId(text):
@@ -31,15 +32,7 @@ def _jobId(text):
             'a job id is an integer, not %r' % (text,)) from None
 
 
-def _limit(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 10000:
-        raise argparse.ArgumentTypeError(
-            'must be an integer from 1 to 10000, not %r' % (text,))
-    return value
+_limit = integerOption(1, 10000)
 
 
 def addParsers(commands, common, queueName):

@@ -105,27 +105,23 @@ def _option(option):
     return check
 
 
-def _processes(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_PROCESSES:
-        raise argparse.ArgumentTypeError(
-            'must be an integer from 1 to %d, not %r'
-            % (MAX_PROCESSES, text))
-    return value
+def integerOption(low, high):
+    """Return the argparse type of an integer from ``low`` to ``high``."""
+    def check(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(
+                'must be an integer from %d to %d, not %r'
+                % (low, high, text))
+        return value
+    return check
 
 
-def _count(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_COUNT:
-        raise argparse.ArgumentTypeError(
-            'must be an integer from 1 to %d, not %r' % (MAX_COUNT, text))
-    return value
+_processes = integerOption(1, MAX_PROCESSES)
+_count = integerOption(1, MAX_COUNT)
 
 
 def _queueName(text):
@@ -219,15 +215,7 @@ def dashboard(args):
     server.dashboard(args)
 
 
-def _refresh(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 3600:
-        raise argparse.ArgumentTypeError(
-            'must be an integer from 0 to 3600, not %r' % (text,))
-    return value
+_refresh = integerOption(0, 3600)
 
 
 def status(args):

@@ -63,9 +63,7 @@ class ResultExpiry(persistent.Persistent):
     def remove(self, job):
         key = job._expiryKey
         if key is not None:
-            found = self.due.pop(key, None)
-            if found is not None and found != job.id:
-                self.due[key] = found
+            _index.removeEntry(self.due, key, job.id)
             del job._expiryKey
 
     def hasExpired(self, now):

@@ -58,10 +58,7 @@ class History(persistent.Persistent):
     def remove(self, job):
         key = job._historyKey
         if key is not None:
-            tree = self._shard(job.id)
-            found = tree.pop(key, None)
-            if found is not None and found != job.id:
-                tree[key] = found
+            _index.removeEntry(self._shard(job.id), key, job.id)
             del job._historyKey
 
     def newest(self, after=None):

@@ -104,9 +104,8 @@ class JobQueues(persistent.Persistent):
         if key is not None:
             shard = self._shardOf(job)
             if shard is not None:
-                found = shard.pop(key, None)
-                if found is not None and found != job.id:
-                    shard[key] = found  # another job's: a stale key
+                # The key may be stale: the entry is another job's.
+                _index.removeEntry(shard, key, job.id)
             del job._queueKey
 
     def holds(self, job):

@@ -56,11 +56,7 @@ class Schedule(persistent.Persistent):
         """Take ``job`` out of the schedule, due or pending."""
         key = job._scheduleKey
         if key is not None:
-            # One walk down the tree: take the entry, and put it back in
-            # the rare case that it was another job's.
-            found = self.due.pop(key, None)
-            if found is not None and found != job.id:
-                self.due[key] = found
+            _index.removeEntry(self.due, key, job.id)
             del job._scheduleKey
         if job.id in self.pending:
             self.pending.remove(job.id)
