@@ -18,7 +18,6 @@ it saw in its temporary directory (and in ``$TASKQUEUE_SCREENSHOTS``,
 if set: ``docs/_static`` is made that way)."""
 import os
 import shutil
-import threading
 import time
 import unittest
 
@@ -214,18 +213,13 @@ class BrowserTests(DashboardTestBase):
         self.waitFor(lambda: self.findAll('#message'), 'the answer')
 
     def test_the_page_updates_when_a_worker_completes_jobs(self):
-        from z3c.taskqueue.processor import SimpleProcessor
         from z3c.taskqueue.tests.test_dashboard import _close
         _close(self.server)
         self.serve(refresh=1)
         self.visit('/')
         self.assertEqual(len(self.findAll('meta[http-equiv=refresh]')), 1)
         self.assertEqual(self.counts()['completed'], 1)
-        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
-        thread = threading.Thread(target=processor)
-        thread.start()
-        self.addCleanup(thread.join, WAIT)
-        self.addCleanup(processor.stop)
+        self.startProcessor()
         # The page reloads itself (every second here); no get() again.
         self.waitFor(lambda: self.counts()['completed'] == 4,
                      'the page to show the completed jobs')

@@ -46,6 +46,26 @@ class ControlTestBase(FaultTestBase):
         self.addCleanup(tm.abort)
         return tm, connection.root()['tasks']
 
+    def startProcessor(self):
+        """Run a ``SimpleProcessor`` on the test's database, in a thread
+        stopped after the test; return the processor and the thread."""
+        from z3c.taskqueue.processor import SimpleProcessor
+        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
+        thread = threading.Thread(target=processor)
+        thread.start()
+        self.addCleanup(thread.join, WAIT)
+        self.addCleanup(processor.stop)
+        return processor, thread
+
+    def waitUntil(self, condition):
+        """Wait until ``condition()``, as the test's connection sees the
+        database anew; fail after ``WAIT`` seconds."""
+        deadline = time.monotonic() + WAIT
+        while not condition():
+            self.assertLess(time.monotonic(), deadline)
+            self.tm.abort()
+            time.sleep(0.05)
+
     def assertRefused(self, message, **kw):
         before = len(self.service.jobs)
         with self.assertRaises(ValueError) as raised:
@@ -360,23 +380,14 @@ class TimeoutTests(ControlTestBase):
         self.assertEqual(self.service.getResult(longer), 'woke up')
 
     def test_in_a_processor_thread_the_retry_policy_applies(self):
-        from z3c.taskqueue.processor import SimpleProcessor
         from z3c.taskqueue.retry import RetryPolicy
         self.provide('slow', sleeper).retryPolicy = RetryPolicy(
             maxAttempts=2, retryOn=(interfaces.JobTimeout,), backoff=0)
         slow = self.service.add('slow', 30, timeout=0.2)
         quick = self.service.add('echo', 'x')
         self.tm.commit()
-        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
-        thread = threading.Thread(target=processor)
-        thread.start()
-        self.addCleanup(thread.join, WAIT)
-        self.addCleanup(processor.stop)
-        deadline = time.monotonic() + WAIT
-        while self.service.getStatus(slow) != 'error':
-            self.assertLess(time.monotonic(), deadline)
-            self.tm.abort()
-            time.sleep(0.05)
+        processor, thread = self.startProcessor()
+        self.waitUntil(lambda: self.service.getStatus(slow) == 'error')
         self.assertEqual(self.service.jobs[slow].attempts, 2)
         self.assertEqual(self.service.getError(slow),
                          'timed out after 0.2 s')
@@ -453,7 +464,6 @@ class StuckProcessorTests(ControlTestBase):
 class ProgressTests(ControlTestBase):
 
     def test_progress_is_visible_from_another_connection_while_it_runs(self):
-        from z3c.taskqueue.processor import SimpleProcessor
         reported = threading.Event()
         release = threading.Event()
 
@@ -466,11 +476,7 @@ class ProgressTests(ControlTestBase):
         self.provide('long', task)
         jobid = self.service.add('long')
         self.tm.commit()
-        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
-        thread = threading.Thread(target=processor)
-        thread.start()
-        self.addCleanup(thread.join, WAIT)
-        self.addCleanup(processor.stop)
+        self.startProcessor()
         self.addCleanup(release.set)
         self.assertTrue(reported.wait(WAIT))
         tm2, other = self.otherConnection()
@@ -595,21 +601,13 @@ class ResultExpiryTests(ControlTestBase):
         self.assertEqual(len(self.service.jobs), 1)
 
     def test_workers_remove_expired_results_without_touching_live_jobs(self):
-        from z3c.taskqueue.processor import SimpleProcessor
         self.service.resultTTL = 0.2
         ids = [self.service.add('echo', number) for number in range(20)]
         later = self.service.add('echo', startLater=True)
         self.tm.commit()
-        processor = SimpleProcessor(self.db, ['tasks'], waitTime=0.05)
-        thread = threading.Thread(target=processor)
-        thread.start()
-        self.addCleanup(thread.join, WAIT)
-        self.addCleanup(processor.stop)
-        deadline = time.monotonic() + WAIT
-        while any(jobid in self.service.jobs for jobid in ids):
-            self.assertLess(time.monotonic(), deadline)
-            self.tm.abort()
-            time.sleep(0.05)
+        processor, thread = self.startProcessor()
+        self.waitUntil(lambda: not any(jobid in self.service.jobs
+                                       for jobid in ids))
         self.assertEqual(list(self.service.jobs), [later])
         self.assertEqual(self.service.getStatus(later), 'start later')
         self.assertEqual(processor.processed, 20)
