@@ -20,7 +20,6 @@ before these controls existed get them then, in one write of the
 service.
 """
 import datetime
-import math
 import time
 
 import zope.event
@@ -29,6 +28,7 @@ from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import progress
 from z3c.taskqueue._migration import migrated
+from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue._timelimit import checkTimeout
 from z3c.taskqueue.dependencies import Dependencies
 from z3c.taskqueue.expiry import ResultExpiry
@@ -326,8 +326,7 @@ def _deadline(expires, now):
             raise ValueError('expires must be an aware datetime (with a time'
                              ' zone), not the naive %r' % (expires,))
         return expires.timestamp()
-    if (isinstance(expires, bool) or not isinstance(expires, (int, float))
-            or not math.isfinite(expires) or not 0 <= expires <= MAX_DELAY):
+    if not isNumber(expires, 0, MAX_DELAY):
         raise ValueError('expires must be a number of seconds from 0 to %d,'
                          ' or an aware datetime, not %r'
                          % (MAX_DELAY, expires))

@@ -140,13 +140,19 @@ def timeKey(seconds, tieBreaker):
              | (tieBreaker & _TIE_MASK))
 
 
+def clampTime(seconds):
+    """Return ``seconds`` (since the epoch) within the range of time keys:
+    a time out of it is taken as the nearest end."""
+    return min(max(seconds, MIN_TIME), MAX_TIME)
+
+
 def dueLimit(now):
     """Return the smallest key of a job that is due at ``now``.
 
     A ``now`` out of the range of time keys is taken as the end of that
     range: every job is due then.
     """
-    now = min(max(now, MIN_TIME), MAX_TIME)
+    now = clampTime(now)
     return -((math.floor(now * 1000) << _TIE_BITS) | _TIE_MASK)
 
 

@@ -17,6 +17,7 @@ import time
 
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._migration import migrated
+from z3c.taskqueue._numbers import isInteger
 from z3c.taskqueue.history import History
 from z3c.taskqueue.job import assign
 from z3c.taskqueue.job import loads as _loads
@@ -142,7 +143,6 @@ def _checkFilter(name, value, allowed):
 
 
 def _checkCount(name, value, high):
-    if (isinstance(value, bool) or not isinstance(value, int)
-            or not 1 <= value <= high):
+    if not isInteger(value, 1, high):
         raise ValueError('%s must be an integer from 1 to %d, not %r'
                          % (name, high, value))

@@ -28,10 +28,10 @@ end to it (``setReporter()``), so that it knows when to kill them.
 import ctypes
 import heapq
 import itertools
-import math
 import threading
 import time
 
+from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue.interfaces import JobTimeout
 
 
@@ -51,9 +51,7 @@ def checkTimeout(timeout, what='timeout'):
     and up to ``MAX_TIMEOUT``; raise ``ValueError`` naming ``what``."""
     if timeout is None:
         return None
-    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-            or not math.isfinite(timeout)
-            or not 0 < timeout <= MAX_TIMEOUT):
+    if not isNumber(timeout, 0, MAX_TIMEOUT) or timeout == 0:
         raise ValueError('%s must be None or a number of seconds above 0'
                          ' and up to %d (a week), not %r'
                          % (what, MAX_TIMEOUT, timeout))

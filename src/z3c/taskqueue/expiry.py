@@ -19,11 +19,11 @@ by the time it expires (see ``_index.timeKey``: the job that expires
 first has the largest key); workers take the expired entries from the
 end, a few at a time (``ITaskService.expireResults()``).
 """
-import math
 
 import persistent
 
 from z3c.taskqueue import _index
+from z3c.taskqueue._numbers import isNumber
 
 
 #: The longest time to live: a hundred years, as for delays.
@@ -35,8 +35,7 @@ def checkTTL(ttl, what='resultTTL'):
     ``MAX_TTL``; raise ``ValueError`` naming ``what`` otherwise."""
     if ttl is None:
         return None
-    if (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
-            or not math.isfinite(ttl) or not 0 <= ttl <= MAX_TTL):
+    if not isNumber(ttl, 0, MAX_TTL):
         raise ValueError('%s must be None or a number of seconds from 0 to'
                          ' %d, not %r' % (what, MAX_TTL, ttl))
     return ttl
@@ -56,9 +55,9 @@ class ResultExpiry(persistent.Persistent):
 
     def put(self, job, expires):
         """Let ``job`` expire at ``expires`` (seconds since the epoch)."""
-        expires = min(max(expires, _index.MIN_TIME), _index.MAX_TIME)
         job._expiryKey = _index.insertBelow(
-            self.due, _index.timeKey(expires, job.id), job.id)
+            self.due, _index.timeKey(_index.clampTime(expires), job.id),
+            job.id)
 
     def remove(self, job):
         key = job._expiryKey

@@ -51,9 +51,9 @@ class History(persistent.Persistent):
 
     def add(self, job, seconds):
         """Record ``job``, added at ``seconds`` (since the epoch)."""
-        seconds = min(max(seconds, _index.MIN_TIME), _index.MAX_TIME)
         job._historyKey = _index.insertBelow(
-            self._shard(job.id), _index.timeKey(seconds, job.id), job.id)
+            self._shard(job.id),
+            _index.timeKey(_index.clampTime(seconds), job.id), job.id)
 
     def remove(self, job):
         key = job._historyKey
@@ -72,8 +72,7 @@ class History(persistent.Persistent):
     def oldestBefore(self, seconds):
         """Iterate over the ids of the jobs added before ``seconds``,
         oldest first."""
-        limit = _index.timeKey(min(max(seconds, _index.MIN_TIME),
-                                   _index.MAX_TIME), 0)
+        limit = _index.timeKey(_index.clampTime(seconds), 0)
         streams = [_descending(tree, limit) for tree in self._shards]
         for key, tree in heapq.merge(*streams, key=lambda entry: entry[0],
                                      reverse=True):

@@ -26,6 +26,7 @@ from z3c.taskqueue import _zones
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import payload
 from z3c.taskqueue._cron import LegacySchedule
+from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue.queues import DEFAULT as DEFAULT_QUEUE
 
 
@@ -322,8 +323,7 @@ def _checkDelay(delay):
     """Return ``delay``, checked: None, or 0 to ``MAX_DELAY`` seconds."""
     if delay is None:
         return None
-    if (isinstance(delay, bool) or not isinstance(delay, (int, float))
-            or not delay >= 0 or delay == float('inf')):
+    if not isNumber(delay, 0, float('inf')):
         raise ValueError('delay must be a number of seconds from 0 to %d,'
                          ' not %r' % (MAX_DELAY, delay))
     if delay > MAX_DELAY:

@@ -14,7 +14,6 @@
 """Processors: worker threads that run a service's jobs, one job a commit."""
 import contextlib
 import logging
-import math
 import threading
 import time
 
@@ -26,6 +25,8 @@ from ZODB.utils import z64
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._leasekeeper import LeaseKeeper
+from z3c.taskqueue._numbers import isInteger
+from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._outcome import Trouble
 from z3c.taskqueue._outcome import message
@@ -77,13 +78,10 @@ def checkArgument(name, value):
     """
     low, high, integer = LIMITS[name]
     if integer:
-        good = (isinstance(value, int) and not isinstance(value, bool)
-                and low <= value <= high)
+        good = isInteger(value, low, high)
         kind = 'an integer'
     else:
-        good = (isinstance(value, (int, float))
-                and not isinstance(value, bool)
-                and math.isfinite(value) and low <= value <= high)
+        good = isNumber(value, low, high)
         kind = 'a number of seconds'
     if not good:
         raise ValueError('%s must be %s from %s to %s, not %r'

@@ -25,7 +25,6 @@ or when the job ends (``flush()``).
 """
 import collections
 import logging
-import math
 import threading
 import time
 
@@ -34,6 +33,7 @@ import persistent
 import transaction
 from ZODB.POSException import ConflictError
 
+from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue.retry import jitteredBackoff
 
 
@@ -53,8 +53,7 @@ def checkProgress(fraction, message):
     """Return ``(fraction, message)`` if ``fraction`` is a number from 0
     to 1 and ``message`` None or a string of up to ``MAX_MESSAGE``
     characters; raise ``ValueError`` otherwise."""
-    if (isinstance(fraction, bool) or not isinstance(fraction, (int, float))
-            or not math.isfinite(fraction) or not 0 <= fraction <= 1):
+    if not isNumber(fraction, 0, 1):
         raise ValueError('progress must be a number from 0 to 1, not %r'
                          % (fraction,))
     if message is not None and not isinstance(message, str):

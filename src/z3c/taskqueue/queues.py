@@ -26,6 +26,7 @@ import persistent
 from BTrees.OOBTree import OOBTree
 
 from z3c.taskqueue import _index
+from z3c.taskqueue._numbers import isInteger
 
 
 #: The queue of jobs whose task and ``add()`` name none.
@@ -53,8 +54,7 @@ def checkName(name):
 
 def checkPriority(priority):
     """Return ``priority`` if it is one; raise ``ValueError``."""
-    if (isinstance(priority, bool) or not isinstance(priority, int)
-            or not _index.MIN_PRIORITY <= priority <= _index.MAX_PRIORITY):
+    if not isInteger(priority, _index.MIN_PRIORITY, _index.MAX_PRIORITY):
         raise ValueError(
             'a priority must be an integer from %d to %d, not %r'
             % (_index.MIN_PRIORITY, _index.MAX_PRIORITY, priority))
