@@ -27,6 +27,8 @@ from z3c.taskqueue.retry import policyFor
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 
 class ClaimsMixin:
@@ -257,8 +259,14 @@ class ClaimsMixin:
         """Let the claimed jobs of ``lease`` wait again, charging the one
         that was running; retire the lease; return the jobs' ids.
 
-        A running job in ``killed`` (a dict of job id to error) ends in
-        ``error`` with its error, whatever its retry policy says."""
+        ``killed`` (a dict of job id to error) names the jobs the worker
+        process was killed for: each ends in ``error`` with its error,
+        charged one attempt, whatever its retry policy says.  The other
+        running jobs were killed with them through no fault of their own:
+        they wait again uncharged, with no error of theirs.  Without
+        ``killed`` the worker died on its own, and the running job is
+        charged: a job that crashes its process does not run for ever.
+        """
         order = list(lease.jobs) if lease.jobs is not None else sorted(ids)
         order += [jobid for jobid in ids if jobid not in order]
         jobs = []
@@ -271,17 +279,27 @@ class ClaimsMixin:
         running = jobs[0] if jobs and lease.jobs is not None else None
         for job in jobs:
             self._claims.settle(job)
-            if job is running:
-                job.attempts += 1
-                if killed and job.id in killed:
-                    log.error('Job %r: %s', job.id, killed[job.id])
-                    self._finish(job, now, error=killed[job.id])
-                    continue
-            elif lease.jobs is not None:
+            if killed and job.id in killed:
+                if lease.jobs is not None:
+                    job.attempts += 1
+                log.error('Job %r: %s', job.id, killed[job.id])
+                self._finish(job, now, error=killed[job.id])
+                continue
+            started = job is running or lease.jobs is None
+            if not started:
                 # Never started: no attempt, no error.
-                log.info('Job %r: given back unstarted (%s)', job.id, reason)
+                detail.info('Job %r: given back unstarted (%s)', job.id,
+                            reason)
                 self._waitAgain(job, now)
                 continue
+            if killed:
+                log.warning('Job %r: %s (job %s); given back uncharged',
+                            job.id, reason,
+                            ', '.join(map(str, sorted(killed))))
+                self._waitAgain(job, now)
+                continue
+            if job is running:
+                job.attempts += 1
             maxAttempts = policyFor(self._task(job)).maxAttempts
             if job.attempts < maxAttempts:
                 log.warning('Job %r: %s; trying again', job.id, reason)

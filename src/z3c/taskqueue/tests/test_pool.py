@@ -228,6 +228,109 @@ class ZEOPoolTests(PoolTestBase):
         self.assertEqual(self.service.jobs[held].attempts, 2)
         self.assertIn('ended with status -9; starting it again', self.log())
 
+    def test_a_kill_for_one_job_charges_no_other_job(self):
+        from z3c.taskqueue import testing
+        control = os.path.join(self.directory, 'hold')
+        open(control, 'w').close()
+        hanging = self.service.add('hang', 600, timeout=1)
+        healthy = self.service.add('pause', control)
+        self.tm.commit()
+        self.startPool(self.uri, '--processes', '1', '--threads', '2',
+                       '--kill-grace', '1')
+        # The healthy job runs in the other thread of the process that is
+        # killed for the hanging one.
+        self.waitFor(lambda: os.path.exists(control + '.started'),
+                     'the healthy job to start')
+
+        def givenBack():
+            self.tm.begin()
+            return self.service.getStatus(hanging) == 'error'
+        self.waitFor(givenBack, 'the hanging job to be killed')
+        self.assertRegex(self.log(), r'job %d of worker 1 \(pid \d+\) ran'
+                         r' \d+ s, past its limit' % hanging)
+        # Given back uncharged (the restarted worker may have claimed it
+        # again already: a claim charges nothing).
+        self.assertIn(self.service.getStatus(healthy),
+                      ('queued', 'processing'))
+        self.assertEqual(self.service.jobs[healthy].attempts, 0)
+        self.assertIsNone(self.service.getError(healthy))
+        os.remove(control)
+
+        def completed():
+            self.tm.begin()
+            return self.service.getStatus(healthy) == 'completed'
+        self.waitFor(completed, 'the healthy job to run again')
+        self.assertEqual(self.service.jobs[healthy].attempts, 1)
+        self.assertEqual(self.service.getStatus(hanging), 'error')
+        self.assertRegex(self.service.getError(hanging),
+                         r'^killed after \d+ s$')
+        self.assertEqual(self.service.jobs[hanging].attempts, 1)
+        runs = [n for (jobid, instant), n in testing.effects(
+            self.connection.root()).items() if jobid == healthy]
+        self.assertEqual(runs, [1])
+        self.assertRegex(self.log(), r'Job %d: the worker process \d+ was'
+                         r' killed after its job ran past its limit \(job'
+                         r' %d\); given back uncharged' % (healthy, hanging))
+
+
+class RecoverProcessTests(unittest.TestCase):
+    """``recoverProcess()``, which the supervisor calls for a worker
+    process that ended: two runner threads, a lease each."""
+
+    def setUp(self):
+        from z3c.taskqueue import testing
+        from z3c.taskqueue.service import TaskService
+        from z3c.taskqueue.tests._support import openConnection
+        from z3c.taskqueue.tests._support import openFileStorageDB
+        zope.component.testing.setUp(self)
+        self.addCleanup(zope.component.testing.tearDown, self)
+        testing.registerTasks()
+        connection, self.tm = openConnection(self, openFileStorageDB(self))
+        connection.root()['tasks'] = self.service = TaskService()
+        self.tm.commit()
+
+    def claimTwoThreads(self):
+        """Two threads of process 7 each run a job of a batch of two;
+        return the ids: (running, running, waiting)."""
+        service = self.service
+        for i in range(4):
+            service.add('noop')
+        one, first = service.claimJobs('host:7:thread.1', 60, limit=2)
+        two, second = service.claimJobs('host:7:thread.2', 60, limit=2)
+        self.tm.commit()
+        return first[0], second[0], first[1:] + second[1:]
+
+    def test_a_kill_for_one_job_charges_only_that_job(self):
+        hung, bystander, waiting = self.claimTwoThreads()
+        ids = self.service.recoverProcess(
+            'host:7:', 'the worker process 7 was killed', {hung: 'killed'})
+        self.assertEqual(sorted(ids), sorted([hung, bystander] + waiting))
+        jobs = self.service.jobs
+        self.assertEqual(self.service.getStatus(hung), 'error')
+        self.assertEqual(jobs[hung].error, 'killed')
+        self.assertEqual(jobs[hung].attempts, 1)
+        for jobid in [bystander] + waiting:
+            self.assertEqual(self.service.getStatus(jobid), 'queued')
+            self.assertEqual(jobs[jobid].attempts, 0)
+            self.assertIsNone(jobs[jobid].error)
+        self.assertEqual(self.service._claims.size(), 0)
+
+    def test_a_worker_that_died_on_its_own_is_charged_as_ever(self):
+        first, second, waiting = self.claimTwoThreads()
+        self.service.recoverProcess('host:7:', 'the worker process 7'
+                                    ' ended with status -9')
+        jobs = self.service.jobs
+        for jobid in (first, second):
+            self.assertEqual(jobs[jobid].attempts, 1)
+            self.assertEqual(jobs[jobid].error,
+                             'the worker process 7 ended with status -9')
+        for jobid in waiting:
+            self.assertEqual(jobs[jobid].attempts, 0)
+            self.assertIsNone(jobs[jobid].error)
+        self.assertEqual({self.service.getStatus(jobid)
+                          for jobid in [first, second] + waiting},
+                         {'queued'})
+
 
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
