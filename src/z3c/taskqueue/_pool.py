@@ -27,6 +27,9 @@ spawns N worker processes (``z3c-taskqueue worker`` without
   jobs within ``--stop-timeout``), kills those that outlive it, and
   gives back their jobs.
 
+A worker whose supervisor died (SIGKILL) stops by itself, and at once
+if the database went with the supervisor (``_workercommand.work``).
+
 Workers report each job with a time limit that starts and ends, one
 line each on a pipe (see ``_timelimit.setReporter``).  A ``file://``
 database, which only one process may open, is served to the workers by

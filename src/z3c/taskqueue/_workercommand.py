@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from z3c.taskqueue import _loading
 from z3c.taskqueue import _pool
@@ -60,6 +61,7 @@ def worker(args):
     if db is None:
         db = openDatabase(args.uri)
     processor = None
+    gone = False
     try:
         unused, connection = findService(db, path)
         connection.close()
@@ -87,13 +89,16 @@ def worker(args):
         previous = {signum: signal.signal(signum, stop)
                     for signum in (signal.SIGTERM, signal.SIGINT)}
         try:
-            work(processor, thread, stopped, args, path)
+            gone = work(processor, thread, stopped, args, path)
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     finally:
-        # The processor may have reopened the database.
-        (db if processor is None else processor.db).close()
+        # The processor may have reopened the database.  One that is gone
+        # is left alone: closing it would only wake the threads waiting
+        # for it, each to log that it failed.
+        if not gone:
+            (db if processor is None else processor.db).close()
 
 
 def work(processor, thread, stopped, args, path):
@@ -102,23 +107,43 @@ def work(processor, thread, stopped, args, path):
     Running jobs get ``--stop-timeout`` seconds to finish; those that do
     not are given back at once, for other workers, and their late results
     are discarded.
+
+    A worker of a pool whose supervisor is gone stops too.  If the
+    database went with the supervisor (the ZEO server a pool runs for a
+    ``file://`` database), the worker waits for nothing: no job of its
+    could be recorded, nor given back; their leases expire, and another
+    worker recovers them.  Return True then: the database is gone.
     """
     thread.start()
     progress = (Progress(processor.db, path, queues=args.queues)
                 if args.exit_when_done else None)
+    pooled = args.report_fd is not None
     parent = os.getppid()
-    while not stopped.wait(0.2 if progress else 1):
+    orphaned = False
+    while not stopped.wait(0.2 if progress or pooled else 1):
         if not thread.is_alive():
             raise CommandError('the processor thread ended')
-        if args.report_fd is not None and os.getppid() != parent:
+        if pooled and os.getppid() != parent:
             log.warning('Worker %s: the pool that started it is gone:'
                         ' stopping', processor.name)
+            orphaned = True
             break
         if progress is not None and progress.show():
             log.info('Worker %s: no job left to do', processor.name)
             break
     processor.stop()
-    thread.join(args.stop_timeout)
+
+    def unreachable():
+        return orphaned and not answers(processor.db)
+    join(thread, args.stop_timeout, unreachable)
+    if thread.is_alive() and unreachable():
+        running = processor.runningJobs()
+        log.warning('Worker %s: the database went with the pool: exiting'
+                    ' without waiting for %s; their leases will expire',
+                    processor.name,
+                    'jobs ' + ', '.join(map(str, running)) if running
+                    else 'the running jobs')
+        return True
     if thread.is_alive():
         given = processor.abandon()
         log.warning('Worker %s: jobs still running after %s s: gave back'
@@ -128,6 +153,24 @@ def work(processor, thread, stopped, args, path):
     log.info('Worker %s stopped: %d jobs completed, %d failed,'
              ' %d conflicts', processor.name, processor.processed,
              processor.failed, processor.conflicts)
+
+
+def join(thread, timeout, giveUp):
+    """Wait at most ``timeout`` seconds for ``thread`` to end, and not
+    once ``giveUp()`` is true."""
+    deadline = time.monotonic() + timeout
+    while thread.is_alive() and not giveUp():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        thread.join(min(left, 0.2))
+
+
+def answers(db):
+    """Tell whether the storage of ``db`` is connected: a ZEO client's
+    may not be; other storages are taken to be."""
+    isConnected = getattr(db.storage, 'is_connected', None)
+    return isConnected is None or isConnected()
 
 
 class Progress:

@@ -32,6 +32,20 @@ from z3c.taskqueue.tests._workers import ProcessLayer
 TIMEOUT = 120
 
 
+def ended(pid):
+    """Tell whether process ``pid`` ended: a worker whose pool died is
+    no child of ours, and it stays a zombie where no one reaps it."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return False
+
+
 class PoolTestBase(unittest.TestCase):
 
     layer = ProcessLayer
@@ -145,6 +159,36 @@ class FileStoragePoolTests(PoolTestBase):
         # after their lease: nothing is left claimed.
         self.assertEqual(service._claims.size(), 0)
         connection.close()
+
+    def test_workers_exit_soon_when_the_pool_and_its_server_die(self):
+        db, tm, connection = self.openFileStorage()
+        service = self.makeService(connection, tm)
+        controls = [os.path.join(self.directory, 'hold%d' % i)
+                    for i in range(2)]
+        for control in controls:
+            open(control, 'w').close()
+            service.add('pause', control)
+        tm.commit()
+        connection.close()
+        db.close()
+        pool = self.startPool('file://' + self.path, '--processes', '2')
+        # A job runs in each worker, waiting for the database to record
+        # its end.
+        self.waitFor(lambda: all(os.path.exists(control + '.started')
+                                 for control in controls),
+                     'a job to start in each worker')
+        pids = self.workerPids()
+        self.assertEqual(len(pids), 2)
+        pool.kill()
+        pool.wait()
+        deadline = time.monotonic() + 10
+        while (not all(map(ended, pids))
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        self.assertEqual([pid for pid in pids if not ended(pid)], [],
+                         self.log())
+        self.assertEqual(self.log().count(
+            'the database went with the pool: exiting without waiting'), 2)
 
     def test_bad_pool_options_are_refused(self):
         import contextlib
