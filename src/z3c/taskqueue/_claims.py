@@ -126,6 +126,10 @@ class ClaimsMixin:
                 if accept is not None and not accept(job):
                     return jobs
                 del shard[key]
+                if job.key is not None:
+                    # Conflicts with an add() that returns this job to
+                    # its caller (see ``_waitingWithKey``).
+                    job._p_changed = True
                 jobs.append(job)
             if not dropped:
                 break
@@ -148,7 +152,8 @@ class ClaimsMixin:
             return False
         job.attempts += 1
         self._claims.settle(job)
-        self._finish(job, _now(now), output=output, deferred=True)
+        self._finish(job, _now(now), output=output, deferred=True,
+                     leased=True)
         return True
 
     @migrated
@@ -160,11 +165,11 @@ class ClaimsMixin:
         job.attempts += 1
         self._claims.settle(job)
         self._recordFailure(job, _now(now), error, traceback, retry,
-                            deferred=True)
+                            deferred=True, leased=True)
         return True
 
     def _recordFailure(self, job, now, error, traceback=None, retry=None,
-                       deferred=False):
+                       deferred=False, leased=False):
         """Let ``job``, charged for the run that raised ``error``, wait for
         another attempt or end in ``error``, as its retry policy says."""
         text = error if isinstance(error, str) else message(error)
@@ -182,7 +187,7 @@ class ClaimsMixin:
             log.error('Job %r (task %r) failed: %s%s', job.id, job.task,
                       text, '\n' + traceback if traceback else '')
             self._finish(job, now, error=text, traceback=traceback,
-                         deferred=deferred)
+                         deferred=deferred, leased=leased)
 
     @migrated
     def releaseJob(self, jobid, lease, now=None):
@@ -200,13 +205,18 @@ class ClaimsMixin:
     @migrated
     def retireLease(self, lease):
         """Drop the claims of ``lease`` that are settled, and index the
-        jobs they finished."""
+        jobs they finished.
+
+        The jobs added to wait for those jobs while they ran, which the
+        commit of their end may not have seen, are released here (see
+        ``_ended``)."""
         for jobid in lease.jobs or self._claims.idsOf(lease):
             job = self.jobs.get(jobid)
             if (job is not None and _loads(job)
                     and job.status in interfaces.FINISHED
                     and self._settledBy(job, lease)):
                 self._indexEnded(job)
+                self._ended(job, leased=True)
         self._claims.retire(lease)
 
     def _retireSettled(self):

@@ -27,6 +27,7 @@ import zope.event
 from z3c.taskqueue import events
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import progress
+from z3c.taskqueue._index import readCurrent as _readCurrent
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue._timelimit import checkTimeout
@@ -106,7 +107,8 @@ class ControlsMixin:
             if job is None:
                 raise ValueError('after names job %r, which does not exist'
                                  % (jobid,))
-            if interfaces.ICronJob.providedBy(job):
+            if (interfaces.ICronJob.providedBy(job)
+                    and job.delay is None):
                 raise ValueError('after names job %r, a cron job: it never'
                                  ' completes for good, so nothing can wait'
                                  ' for it' % (jobid,))
@@ -118,29 +120,56 @@ class ControlsMixin:
         return key, ids, expires, timeout
 
     def _waitingWithKey(self, key):
-        """Return the id of the job that waits with ``key``, or None."""
+        """Return the id of the job that waits with ``key``, or None.
+
+        The job is written: a worker that takes it in a transaction that
+        commits first (a claim, or a shared commit, writes a keyed job)
+        makes this one conflict, and its retry adds a new job; a take
+        that commits later runs the job on what this transaction
+        committed.  Without the write, the caller's change could commit
+        after a worker began the job on the data before it.
+        """
         if key is None or self._keys is None:
             return None
         jobid = self._keys.get(key)
         job = None if jobid is None else self.jobs.get(jobid)
         if (job is not None and _loads(job)
                 and self._statusOf(job) in WAITING):
+            job._p_changed = True
             return jobid
         return None
+
+    def _superseded(self, job):
+        """Cancel ``job``, which is to wait again after it was claimed,
+        if a newer job added with its key waits; return True if it did.
+
+        While ``job`` ran, ``add()`` with its key added a new job (one
+        that runs on newer data): two jobs would wait for one key.  A
+        job that others wait for is kept: cancelling it would cancel
+        them.
+        """
+        key = job.key
+        if key is None or self._keys is None:
+            return False
+        newer = self._keys.get(key)
+        if newer is None or newer == job.id:
+            return False
+        other = self.jobs.get(newer)
+        if (other is None or not _loads(other)
+                or self._statusOf(other) not in WAITING
+                or self._dependencies is not None
+                and self._dependencies.hasDependants(job.id)):
+            return False
+        self._cancelJobs([job], 'superseded by job %r, added with the same'
+                         ' key %r while this one ran' % (newer, key))
+        return True
 
     def _addControlled(self, job, status, key, after, expires, timeout):
         """Store the new ``job`` in ``status`` with its controls."""
         assign(job, 'key', key)
         assign(job, 'timeout', timeout)
         assign(job, 'expires', expires)
-        blockers, failed = [], None
-        for jobid in after:
-            other = self.jobs[jobid]
-            otherStatus = self._statusOf(other)
-            if otherStatus in (interfaces.ERROR, interfaces.CANCELLED):
-                failed = failed or other
-            elif otherStatus != interfaces.COMPLETED:
-                blockers.append(jobid)
+        blockers, failed = self._unfinished(after)
         if after:
             job.after = tuple(after)
         if blockers and failed is None:
@@ -151,13 +180,52 @@ class ControlsMixin:
         if failed is not None:
             self._cancelJobs([job], _failedDependency(failed))
         elif blockers:
-            self._made('_dependencies', Dependencies).block(job, blockers)
+            self._block(job, blockers)
+
+    def _unfinished(self, after):
+        """Return the ids of the jobs of ``after`` that have not ended
+        yet, and the first of them that failed or was cancelled (None if
+        none did).
+
+        Every end of a job writes it: the jobs that have not ended are
+        read current, so that if one of them ends in a transaction that
+        commits first, this one conflicts, and its retry sees the end.
+        """
+        blockers, failed = [], None
+        for jobid in after:
+            other = self.jobs[jobid]
+            otherStatus = self._statusOf(other)
+            if otherStatus in (interfaces.ERROR, interfaces.CANCELLED):
+                failed = failed or other
+            elif otherStatus != interfaces.COMPLETED:
+                blockers.append(jobid)
+                _readCurrent(other)
+        return blockers, failed
+
+    def _block(self, job, blockers):
+        """Let ``job`` wait for the jobs ``blockers``, which have not
+        ended."""
+        self._made('_dependencies', Dependencies).block(job, blockers)
 
     # Dependencies
 
-    def _ended(self, job):
+    def _ended(self, job, leased=False):
         """Release or cancel the jobs that wait for ``job``, which ended
-        for good (completed, failed or cancelled)."""
+        for good (completed, failed or cancelled).
+
+        A job added meanwhile to wait for ``job``, in a transaction that
+        has committed since this one began, must not be missed.  Unless
+        ``leased``, this commit is made to conflict with it (the entry
+        is read current).  A ``leased`` job's run committed what its task
+        did: a conflict would run the task again, and a long job could
+        be run again and again.  Its lease's retirement, a later
+        transaction, calls this again instead (``retireLease``): it sees
+        every job added before this commit, and one added after it read
+        the job current (``_addControlled``), so it conflicts and then
+        finds the job ended.
+        """
+        if not leased:
+            self._readDependantsCurrent(job.id)
         if (self._dependencies is None
                 or not self._dependencies.hasDependants(job.id)):
             return
@@ -175,6 +243,16 @@ class ControlsMixin:
                 dependencies.unblock(dependant)
                 self._setStatus(dependant, interfaces.QUEUED)
                 self._enqueue(dependant)
+
+    def _readDependantsCurrent(self, jobid):
+        """Make this transaction's commit fail with a ``ConflictError`` if
+        a job was added to wait for job ``jobid`` in a transaction that
+        committed since this one began."""
+        if self._dependencies is not None:
+            self._dependencies.readCurrent(jobid)
+        else:
+            # The index is made by a write of the service.
+            _readCurrent(self)
 
     def _blockedJobs(self, ids):
         jobs = []
@@ -198,6 +276,7 @@ class ControlsMixin:
                 job.completed = datetime.datetime.now(datetime.timezone.utc)
             self._setStatus(job, interfaces.CANCELLED)
             zope.event.notify(events.JobCancelled(job, self))
+            self._readDependantsCurrent(job.id)
             if (self._dependencies is not None
                     and self._dependencies.hasDependants(job.id)):
                 jobs.extend(self._blockedJobs(
@@ -289,6 +368,7 @@ class ControlsMixin:
                 self._expiry.remove(job)
             if self._history is not None:
                 self._history.remove(job)
+        self._readDependantsCurrent(job.id)
         if self._dependencies is not None:
             if _loads(job) and job.status == interfaces.BLOCKED:
                 self._dependencies.dropDependant(job)

@@ -213,3 +213,55 @@ def queueKeyPriority(key):
 def queueKeyTime(key):
     """Return the time, in seconds, a queue key stands for."""
     return (((-key) >> _QUEUE_TIE_BITS) & _MS_MASK) / 1000
+
+
+def readCurrentKey(tree, key):
+    """Make this transaction's commit fail with a ``ConflictError`` if
+    another transaction changed the entry of ``key`` in the BTree or
+    TreeSet ``tree`` since this one read it (added, changed or removed
+    it): read current each node on the way to ``key``.
+
+    A decision made on an entry that another transaction may change at
+    once (a job added to wait for one that ends) is then never made on a
+    stale one; a change elsewhere in the same bucket conflicts too.
+    """
+    node = tree
+    while node is not None:
+        readCurrent(node)
+        state = node.__getstate__()
+        if state is None or len(state) == 1 or not _isTree(node):
+            return      # empty, a bucket, or a tree of one inline bucket
+        children = state[0]
+        node = children[0]
+        for index in range(1, len(children), 2):
+            if key < children[index]:
+                break
+            node = children[index + 1]
+
+
+def readCurrentTree(tree):
+    """Make this transaction's commit fail with a ``ConflictError`` if
+    another transaction changed any entry of the BTree or TreeSet
+    ``tree`` (meant for small ones: it reads every node)."""
+    nodes = [tree]
+    while nodes:
+        node = nodes.pop()
+        readCurrent(node)
+        state = node.__getstate__()
+        if state is not None and len(state) == 2 and _isTree(node):
+            nodes.extend(state[0][0::2])
+
+
+def readCurrent(obj):
+    """Make this transaction's commit fail with a ``ConflictError`` if
+    another one changed the stored ``obj`` since this one read it."""
+    if obj._p_jar is not None and obj._p_oid is not None:
+        obj._p_activate()   # a ghost has no serial to check
+        obj._p_jar.readCurrent(obj)
+
+
+def _isTree(node):
+    """Tell a BTree or TreeSet (whose children are nodes) from a bucket
+    or set (whose state may also have two parts: items and the next
+    bucket)."""
+    return type(node).__name__.endswith(('BTree', 'TreeSet'))

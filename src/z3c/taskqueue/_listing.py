@@ -15,6 +15,7 @@
 page at a time, for operators (``z3c-taskqueue jobs``, ``clean``)."""
 import time
 
+from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._numbers import isInteger
@@ -48,8 +49,10 @@ class ListingMixin:
         _checkFilter('status', status, interfaces.STATUSES)
         _checkCount('limit', limit, MAX_LIMIT)
         _checkCount('scan', scan, 10 ** 7)
-        if after is not None and (isinstance(after, bool)
-                                  or not isinstance(after, int)):
+        # A cursor is a key of the history, which is a 64-bit integer
+        # between the sentinels; another would overflow the BTree.
+        if after is not None and not isInteger(after, _index.FIRST + 1,
+                                               _index.LAST - 1):
             raise ValueError('after must be a cursor that listJobs()'
                              ' returned, not %r' % (after,))
         if self._history is None:
@@ -119,6 +122,7 @@ class ListingMixin:
         if status not in (interfaces.ERROR, interfaces.CANCELLED):
             raise ValueError('job %r is %s: only jobs that failed or were'
                              ' cancelled can be retried' % (jobid, status))
+        blockers = self._blockersOfRetry(job)
         if self._expiry is not None:
             self._expiry.remove(job)
         job.attempts = 0
@@ -131,9 +135,36 @@ class ListingMixin:
             self._setStatus(job, interfaces.DELAYED if job.delay is not None
                             else interfaces.CRONJOB)
             self._schedule.addPending(job)
+        elif blockers:
+            self._setStatus(job, interfaces.BLOCKED)
+            self._block(job, blockers)
         else:
             self._setStatus(job, interfaces.QUEUED)
             self._enqueue(job)
+
+    def _blockersOfRetry(self, job):
+        """Return the ids of the jobs that ``job``, to be retried, waits
+        for again; raise ``ValueError`` if it cannot wait for them.
+
+        A job that ran had seen all of its dependencies complete: it
+        waits for nothing.  One that never ran (cancelled because a
+        dependency failed, or by hand) waits for those that have not
+        ended; one that failed, was cancelled or is gone must be retried
+        or replaced first.
+        """
+        if not job.after or job.attempts or job.started is not None:
+            return []
+        for other in job.after:
+            if other not in self.jobs:
+                raise ValueError(
+                    'job %r waits for job %r, which no longer exists: add'
+                    ' a new job instead' % (job.id, other))
+        blockers, failed = self._unfinished(job.after)
+        if failed is not None:
+            raise ValueError(
+                'job %r waits for job %r, which ended %s: retry that job'
+                ' first' % (job.id, failed.id, self._statusOf(failed)))
+        return blockers
 
 
 def _checkFilter(name, value, allowed):

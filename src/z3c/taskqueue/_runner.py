@@ -44,6 +44,7 @@ from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue import progress
 from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue._timelimit import limited
+from z3c.taskqueue._timelimit import shieldThread
 from z3c.taskqueue._timelimit import timeoutOf
 from z3c.taskqueue.job import utcnow
 from z3c.taskqueue.retry import jitteredBackoff
@@ -134,7 +135,7 @@ class Runner:
         """Open the worker's connection, in this thread, and load the
         service and its indexes: the first job starts as soon as the
         next ones."""
-        self.tm = transaction.manager.manager   # this thread's own
+        self.tm = shieldThread()   # this thread's own, shielded
         self.owner = owner()
         self.generation, self.connection = self.processor.connect(self.tm)
         try:

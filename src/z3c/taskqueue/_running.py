@@ -147,12 +147,14 @@ class RunningMixin:
         return job
 
     def _finish(self, job, now, output=None, error=None, traceback=None,
-                deferred=False):
+                deferred=False, leased=False):
         """Record the end of the run of ``job``: ``completed`` with
         ``output``, or ``error``; a cron job is scheduled again.
 
         With ``deferred``, a finished job is not put in the status index:
-        the caller does that, for many jobs at once.
+        the caller does that, for many jobs at once.  ``leased`` says
+        that a lease's retirement looks at its dependants again (see
+        ``_ended``).
         """
         job.completed = utcnow()
         assign(job, 'error', error)
@@ -169,4 +171,4 @@ class RunningMixin:
         zope.event.notify(events.JobCompleted(job, self) if error is None
                           else events.JobFailed(job, self))
         if job.status in interfaces.FINISHED:
-            self._ended(job)
+            self._ended(job, leased)

@@ -96,7 +96,11 @@ class SchedulingMixin:
                                  % message(error))
 
     def _waitAgain(self, job, dueTime):
-        """Let a claimed job wait until ``dueTime`` for another attempt."""
+        """Let a claimed job wait until ``dueTime`` for another attempt;
+        cancel it if a newer job with its key waits (see
+        ``_superseded``)."""
+        if self._superseded(job):
+            return
         if interfaces.ICronJob.providedBy(job):
             status = (interfaces.DELAYED if job.delay is not None
                       else interfaces.CRONJOB)

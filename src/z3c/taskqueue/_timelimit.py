@@ -20,7 +20,18 @@ is over.  Python raises it at the next bytecode that thread runs: it
 interrupts Python code, and a blocking call (``time.sleep()``, a socket
 read) as soon as that call returns, but not a C call that never does.
 For those, the supervisor of a process pool kills the worker process
-(see ``_supervisor``).
+(see ``_pool``).
+
+The exception never lands inside a commit or an abort: ZODB's two-phase
+commit, a storage's locks and its files are not written to be
+interrupted at any bytecode (FileStorage closes itself when its
+``_finish`` fails).  Code that must not be interrupted runs
+``shielded()``: an alarm that falls due meanwhile waits, and once the
+shield is left the same thread raises the ``JobTimeout`` itself, as a
+plain exception.  Runner threads begin their transactions with a
+``ShieldedTransactionManager``, whose transactions commit, abort and
+take savepoints shielded, so a task that commits its work in steps may
+be stopped between two steps, never inside one.
 
 Workers that a supervisor runs report each limited job they start and
 end to it (``setReporter()``), so that it knows when to kill them.
@@ -30,6 +41,8 @@ import heapq
 import itertools
 import threading
 import time
+
+import transaction
 
 from z3c.taskqueue._numbers import isNumber
 from z3c.taskqueue.interfaces import JobTimeout
@@ -74,6 +87,10 @@ class _Alarm:
         self.seconds = seconds
         self.active = True
         self.fired = False
+        # How deep its thread is in shielded code, and whether the alarm
+        # fell due there: then the thread raises it when it leaves.
+        self.shields = 0
+        self.deferred = False
 
 
 class _Watchdog:
@@ -86,9 +103,12 @@ class _Watchdog:
         self.alarms = []
         self.counter = itertools.count()
         self.thread = None
+        # The armed alarm of each thread, by thread id.
+        self.byThread = {}
 
     def add(self, alarm):
         with self.lock:
+            self.byThread[alarm.thread] = alarm
             heapq.heappush(self.alarms,
                            (alarm.deadline, next(self.counter), alarm))
             if self.thread is None or not self.thread.is_alive():
@@ -103,10 +123,32 @@ class _Watchdog:
         it raised and that is still pending is taken back."""
         with self.lock:
             alarm.active = False
+            if self.byThread.get(alarm.thread) is alarm:
+                del self.byThread[alarm.thread]
             if alarm.fired:
                 _setAsyncExc(alarm.thread, None)
             self.changed.notify()
             return alarm.fired
+
+    def enterShield(self):
+        """Let no alarm of this thread fire until ``leaveShield()``;
+        return the alarm (None if none is armed)."""
+        with self.lock:
+            alarm = self.byThread.get(threading.get_ident())
+            if alarm is not None:
+                alarm.shields += 1
+            return alarm
+
+    def leaveShield(self, alarm):
+        """Undo ``enterShield()``; return True if ``alarm`` fell due
+        meanwhile: it has fired now, and the caller raises it."""
+        with self.lock:
+            alarm.shields -= 1
+            if alarm.shields or not alarm.deferred or not alarm.active:
+                return False
+            alarm.deferred = False
+            alarm.fired = True
+            return True
 
     def join(self, timeout=None):
         """Wait until the thread ended, which it does when no alarm is
@@ -130,12 +172,97 @@ class _Watchdog:
                     self.changed.wait(wait)
                     continue
                 heapq.heappop(self.alarms)
+                if alarm.shields:
+                    # Inside a commit: its thread raises it on leaving.
+                    alarm.deferred = True
+                    continue
                 alarm.fired = True
                 # Raised as a bare class: ``limited`` gives it its message.
                 _setAsyncExc(alarm.thread, JobTimeout)
 
 
 _watchdog = _Watchdog()
+
+
+class shielded:
+    """Run the block without being interrupted by this thread's time
+    limit; if the limit ran out meanwhile, raise ``JobTimeout`` when the
+    block ends.
+
+    An alarm that fired just before the block started raises at the
+    block's first call, before it did anything.
+    """
+
+    __slots__ = ('alarm',)
+
+    def __enter__(self):
+        self.alarm = _watchdog.enterShield()
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if self.alarm is not None and _watchdog.leaveShield(self.alarm):
+            raise JobTimeout
+        return False
+
+
+class ShieldedTransaction(transaction.Transaction):
+    """A transaction whose commit, abort and savepoints a time limit
+    never interrupts (see ``shielded``)."""
+
+    def commit(self):
+        with shielded():
+            return super().commit()
+
+    def abort(self):
+        with shielded():
+            return super().abort()
+
+    def savepoint(self, optimistic=False):
+        with shielded():
+            return super().savepoint(optimistic)
+
+
+class ShieldedTransactionManager(transaction.TransactionManager):
+    """A transaction manager that begins ``ShieldedTransaction``\ s.
+
+    A runner thread makes it the thread's own (``transaction.manager``
+    in that thread), so that a task's ``transaction.commit()``, and
+    ``transaction.get().commit()``, are shielded.
+    """
+
+    def begin(self):
+        # The connections' newTransaction() polls the storage: shielded.
+        with shielded():
+            if self._txn is not None:
+                if self.explicit:
+                    raise transaction.interfaces.AlreadyInTransaction()
+                self._txn.abort()
+            txn = self._txn = ShieldedTransaction(self._synchs, self)
+            self._synchs.map(lambda synch: synch.newTransaction(txn))
+            return txn
+
+    def get(self):
+        if self._txn is None:
+            if self.explicit:
+                raise transaction.interfaces.NoTransaction()
+            self._txn = ShieldedTransaction(self._synchs, self)
+        return self._txn
+
+
+def shieldThread():
+    """Make this thread's transaction manager a
+    ``ShieldedTransactionManager``, unless it is one; return it.
+
+    Only for threads of this package's own (runner threads): a thread
+    that has begun a transaction keeps its manager.
+    """
+    threadManager = transaction.manager
+    manager = threadManager.manager
+    if not isinstance(manager, ShieldedTransactionManager):
+        if manager._txn is not None or manager.registeredSynchs():
+            return manager
+        manager = threadManager.manager = ShieldedTransactionManager()
+    return manager
 
 
 class limited:

@@ -76,6 +76,15 @@ class Dependencies(persistent.Persistent):
             self._blocked.remove(job.id)
         assign(job, '_waitingFor', None)
 
+    def readCurrent(self, jobid):
+        """Make this transaction's commit fail with a ``ConflictError`` if
+        another one changed the dependants of job ``jobid`` meanwhile: a
+        job added to wait for it, or released."""
+        _index.readCurrentKey(self._dependants, jobid)
+        dependants = self._dependants.get(jobid)
+        if dependants is not None:
+            _index.readCurrentTree(dependants)
+
     def hasDependants(self, jobid):
         return jobid in self._dependants
 

@@ -574,17 +574,23 @@ class ITaskService(zope.interface.Interface):
         ``key`` (a string) makes the job unique: while a job added with
         that key waits (``queued``, ``delayed``, ``start later`` or
         ``blocked``, not yet running), ``add()`` with the key returns
-        that job's id and changes nothing.  Once it runs, a new job can
-        be added with the key.  Two transactions that add a job with one
-        key at once conflict: one commits, the other gets a
-        ``ConflictError``, and when it is retried it returns the job the
-        first added.
+        that job's id and adds nothing.  Once it runs, a new job can
+        be added with the key.  The job returned runs on what the
+        caller's transaction commits: a worker that takes it in a
+        transaction that commits first makes the caller's commit
+        conflict, and its retry adds a new job.  Two transactions that
+        add a job with one key at once conflict: one commits, the other
+        gets a ``ConflictError``, and when it is retried it returns the
+        job the first added.
 
         ``after`` lists ids of jobs that must complete first: the new job
         is ``blocked`` until they have, then queued; when one of them
         ends in ``error`` or ``cancelled`` (or is removed), it is
         cancelled, with an error naming that job.  Jobs that completed
-        already count as done; a cron job cannot be waited for.
+        already count as done; a cron job cannot be waited for, a
+        delayed job (which runs once) can.  A job that ends while the
+        caller's transaction is open is never missed: if its end commits
+        first, the caller's commit conflicts, and its retry sees it.
 
         ``expires`` is a start deadline: seconds from now, or an aware
         ``datetime``; a job not started by then is not run, and ends
@@ -740,6 +746,13 @@ class ITaskService(zope.interface.Interface):
         a new attempt count; a cron job is scheduled again.  Its error,
         times and start deadline are forgotten.  Raise ``ValueError`` for
         a job in another status and ``KeyError`` for an unknown id.
+
+        A job added ``after`` others that never ran (it was cancelled
+        because one of them failed, or by hand) waits again for those
+        that have not ended (``blocked``); if one of them failed, was
+        cancelled or is gone, the retry is refused with a ``ValueError``
+        naming it (retry that job first).  A job that ran had seen its
+        dependencies complete, and is queued.
 
         .. versionadded:: 1.0
         """

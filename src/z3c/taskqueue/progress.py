@@ -34,6 +34,7 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue._numbers import isNumber
+from z3c.taskqueue._timelimit import shielded
 from z3c.taskqueue.retry import jitteredBackoff
 
 
@@ -154,7 +155,15 @@ def flush(db, oid, jobid, local=None):
 
 def _commit(db, oid, jobid, key, local):
     """Commit the pending report ``key`` in a connection of its own; for a
-    job that is not committed yet, write it in the ``local`` service."""
+    job that is not committed yet, write it in the ``local`` service.
+
+    The job's time limit waits until this is done (see ``_timelimit``).
+    """
+    with shielded():
+        _commitReport(db, oid, jobid, key, local)
+
+
+def _commitReport(db, oid, jobid, key, local):
     with _lock:
         values = _pending.pop(key, None)
     if values is None:

@@ -42,6 +42,7 @@ from z3c.taskqueue._outcome import message
 from z3c.taskqueue._processing import ProcessingMixin
 from z3c.taskqueue._running import RunningMixin
 from z3c.taskqueue._scheduling import SchedulingMixin
+from z3c.taskqueue.dependencies import Dependencies
 from z3c.taskqueue.job import CronJob
 from z3c.taskqueue.job import Job
 from z3c.taskqueue.job import assign
@@ -124,6 +125,9 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         self._statuses = StatusIndex()
         self._history = History()
         self._throughput = Throughput()
+        # Made now, not when first needed: the end of every job reads its
+        # entry current, and would read the service current without it.
+        self._dependencies = Dependencies()
         self._layout = LAYOUT
 
     # Adding jobs

@@ -1187,8 +1187,9 @@ class RandomOperations:
         if operation == 'add':
             service.add(task, rng.random())
         elif operation == 'after':
+            # Delayed jobs run once, and can be waited for.
             ids = [jobid for jobid, job in service.jobs.items()
-                   if not ICronJob.providedBy(job)]
+                   if not ICronJob.providedBy(job) or job.delay is not None]
             ids = rng.sample(ids, min(len(ids), rng.randrange(1, 4)))
             jobid = service.add(task, after=ids)
             for dep in ids:
@@ -1208,9 +1209,25 @@ class RandomOperations:
         elif operation == 'retry':
             jobid = self.jobOf('error', 'cancelled')
             if jobid is not None:
-                service.retry(jobid)
-                self.test.assertIn(service.getStatus(jobid),
-                                   ('queued', 'cronjob', 'delayed'))
+                job = service.jobs[jobid]
+                waited = [service.jobs.get(other) for other in job.after]
+                ran = job.attempts or job.started is not None
+                try:
+                    service.retry(jobid)
+                except ValueError as error:
+                    # Only a job that never ran, waiting for one that
+                    # failed, was cancelled or is gone, is refused.
+                    self.test.assertFalse(ran)
+                    self.test.assertIn('waits for job', str(error))
+                    self.test.assertTrue(any(
+                        other is None or other.status in (
+                            'error', 'cancelled') for other in waited))
+                    return operation
+                expected = ('queued', 'cronjob', 'delayed')
+                if not ran and any(other.status not in FINISHED
+                                   for other in waited):
+                    expected = ('blocked',)
+                self.test.assertIn(service.getStatus(jobid), expected)
         elif operation == 'purge':
             service.purge(rng.choice((FINISHED, 'error')), limit=5,
                           before=rng.choice((None, time.time() + 1)))
