@@ -715,7 +715,9 @@ class ITaskService(zope.interface.Interface):
         returned is None when no older job is left, else where to go on.
         A page costs O(log n + scan) in the number of stored jobs.  Jobs
         stored before the history existed (before 1.0) are not listed.
-        Raise ``ValueError`` for an unknown status or a bad number.
+        Raise ``ValueError`` for an unknown status, a bad number, or an
+        ``after`` that cannot be a cursor (not an integer, or out of the
+        64-bit range of the history's keys).
 
         .. versionadded:: 1.0
         """

@@ -107,6 +107,21 @@ class JobCommandTests(unittest.TestCase):
         self.assertFails(['jobs', self.uri, '--service', 'tasks', '--limit',
                           '0'], 'must be an integer from 1 to 10000')
 
+    def test_jobs_refuses_a_cursor_out_of_range(self):
+        self.prepare()
+        for after in ('9223372036854775807', str(2 ** 63), str(10 ** 30)):
+            self.assertFails(['jobs', self.uri, '--service', 'tasks',
+                              '--after', after],
+                             'after must be a cursor that listJobs()'
+                             ' returned, not %s' % after)
+
+    def test_job_ids_out_of_range_are_unknown(self):
+        self.prepare()
+        for command in ('show', 'cancel', 'retry'):
+            self.assertFails([command, self.uri, '--service', 'tasks',
+                              '99999999999999999999'],
+                             'there is no job 99999999999999999999')
+
     def test_show_tells_everything(self):
         self.prepare()
         out = self.command('show', str(self.failed))

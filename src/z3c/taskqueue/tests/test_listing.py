@@ -85,6 +85,16 @@ class ListJobsTests(ControlTestBase):
             with self.assertRaises(ValueError):
                 self.service.listJobs(**kw)
 
+    def test_a_cursor_out_of_range_is_refused(self):
+        self.addJobs(3)
+        for after in (2 ** 63 - 1, 2 ** 63, 10 ** 30, -2 ** 63 - 1,
+                      -10 ** 30):
+            with self.assertRaises(ValueError) as raised:
+                self.service.listJobs(after=after)
+            self.assertIn('after must be a cursor', str(raised.exception))
+        ids, cursor = self.service.listJobs(limit=1)
+        self.assertEqual(len(self.service.listJobs(after=cursor)[0]), 2)
+
 
 class PurgeTests(ControlTestBase):
 
