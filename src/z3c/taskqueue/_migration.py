@@ -25,11 +25,13 @@ uses the service; it writes the service object, so two transactions
 that migrate at once conflict and the second, retried, finds the work
 done.  It rewrites the queued jobs (their queue keys) and nothing else
 that is large: the schedule and the id sets are taken over as they are.
+Only the migration that commits says so in the log.
 """
 import functools
 import logging
 
 from z3c.taskqueue import _index
+from z3c.taskqueue import _servicepath
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.job import loads
 from z3c.taskqueue.lease import Claims
@@ -40,6 +42,8 @@ from z3c.taskqueue.statusindex import StatusIndex
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 #: The layout that ``migrate()`` makes.
 LAYOUT = 2
@@ -66,8 +70,9 @@ def migrate(service):
         raise ValueError('task service %r has the unknown layout version %r'
                          % (service, service._layout))
     state = service.__dict__
-    log.info('Migrating task service %s from layout version 1 to %d',
-             service.__name__ or repr(service), LAYOUT)
+    name = describe(service)
+    detail.info('Migrating task service %s from layout version 1 to %d',
+                name, LAYOUT)
     jobs = service.jobs
     queues = JobQueues()
     moved = 0
@@ -100,6 +105,41 @@ def migrate(service):
     del service._pending
     del service._byStatus
     service._layout = LAYOUT
-    log.info('Migrated task service %s: %d jobs moved to the new indexes',
-             service.__name__ or repr(service), moved)
+    whenCommitted(service, 'Migrated task service %s from layout version 1'
+                  ' to %d; jobs moved to the new indexes: %d', name, LAYOUT,
+                  moved)
     return moved
+
+
+def whenCommitted(service, *args):
+    """Log ``args`` at INFO once the transaction that changed ``service``
+    commits: of two workers that migrate at once, the one whose commit
+    conflicts says nothing."""
+    jar = service._p_jar
+    if jar is None:
+        log.info(*args)
+        return
+
+    def committed(status):
+        if status:
+            log.info(*args)
+    jar.transaction_manager.get().addAfterCommitHook(committed)
+
+
+def describe(service):
+    """Return the path of ``service`` (``tasks``, ``site@tasks``), or,
+    if it has none, its key in the database root or its name."""
+    try:
+        return _servicepath.pathName(_servicepath.servicePath(service))
+    except ValueError:
+        pass
+    jar = service._p_jar
+    if jar is not None:
+        for key, value in jar.root().items():
+            if value is service:
+                return str(key)
+    if service.__name__:
+        return str(service.__name__)
+    if service._p_oid is not None:
+        return 'of oid 0x%x' % int.from_bytes(service._p_oid, 'big')
+    return 'with no name'

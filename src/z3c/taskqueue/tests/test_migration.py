@@ -155,6 +155,43 @@ class MigrationTests(unittest.TestCase):
             otherTM.abort()
             other.close()
 
+    def migrationsLogged(self):
+        return [record.getMessage() for record in self.log.records
+                if record.getMessage().startswith('Migrat')]
+
+    def test_only_the_migration_that_commits_is_logged(self):
+        from ZODB.POSException import ConflictError
+        otherTM = transaction.TransactionManager()
+        other = self.db.open(otherTM)
+        self.addCleanup(other.close)
+        self.addCleanup(otherTM.abort)
+        self.service.countJobs()
+        other.root()['service'].countJobs()
+        # Nothing is said before a commit.
+        self.assertEqual(self.migrationsLogged(), [])
+        self.tm.commit()
+        with self.assertRaises(ConflictError):
+            otherTM.commit()
+        otherTM.abort()
+        self.assertEqual(self.migrationsLogged(), [
+            'Migrated task service service from layout version 1 to 2;'
+            ' jobs moved to the new indexes: 1'])
+
+    def test_a_migration_rolled_back_is_not_logged(self):
+        self.service.countJobs()
+        self.tm.abort()
+        self.assertEqual(self.migrationsLogged(), [])
+        self.assertEqual(self.service._layout, 1)
+
+    def test_the_log_names_the_path_of_a_service_with_one(self):
+        self.root['tasks'] = self.service
+        self.service.__name__ = 'tasks'
+        self.service.countJobs()
+        self.tm.commit()
+        self.assertEqual(self.migrationsLogged(), [
+            'Migrated task service tasks from layout version 1 to 2;'
+            ' jobs moved to the new indexes: 1'])
+
     def test_a_processor_migrates_and_runs_every_job(self):
         import threading
         from zope.testing.wait import wait
