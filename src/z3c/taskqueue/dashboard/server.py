@@ -28,6 +28,42 @@ from z3c.taskqueue.dashboard.app import Dashboard
 
 log = logging.getLogger('z3c.taskqueue.dashboard')
 
+#: The most connections the dashboard keeps open (waitress's default is
+#: 100), fewer if the process may not open that many files.
+CONNECTION_LIMIT = 1000
+
+#: Seconds after which a connection that sends nothing, or stops in the
+#: middle of a request, is closed (waitress's default is 120), and how
+#: often waitress looks for such connections (its default is 30).
+CHANNEL_TIMEOUT = 15
+CLEANUP_INTERVAL = 5
+
+
+def limits():
+    """Return the waitress adjustments that keep the dashboard answering
+    while many idle or half-sent connections are open.
+
+    Waitress stops accepting connections at its ``connection_limit``
+    until idle ones time out: with its defaults, 100 idle connections
+    made it deaf for up to two minutes.  The dashboard takes many more,
+    closes idle ones sooner, and waits for them with ``poll()``, since
+    ``select()`` takes no file descriptor above 1023.
+    """
+    connections = CONNECTION_LIMIT
+    try:
+        import resource
+    except ImportError:     # Windows
+        pass
+    else:
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        if soft != resource.RLIM_INFINITY:
+            # Leave files for the database, the logs and the threads.
+            connections = max(50, min(connections, soft - 100))
+    return {'connection_limit': connections,
+            'channel_timeout': CHANNEL_TIMEOUT,
+            'cleanup_interval': CLEANUP_INTERVAL,
+            'asyncore_use_poll': True}
+
 
 def parseBind(text):
     """Turn ``HOST:PORT`` into ``(host, port)``."""
@@ -42,14 +78,14 @@ def makeServer(db, path, bind=('127.0.0.1', 8180), refresh=5,
                hidePayloads=False, token=None, readOnly=False,
                **adjustments):
     """Return the waitress server of a dashboard, and the dashboard;
-    ``adjustments`` are waitress's."""
+    ``adjustments`` are waitress's, in place of those of ``limits()``."""
     import waitress.server
     app = Dashboard(db, path, refresh=refresh, hidePayloads=hidePayloads,
                     serviceName=_servicepath.pathName(path), token=token,
                     readOnly=readOnly)
     server = waitress.server.create_server(
         app, host=bind[0], port=bind[1], threads=4, ident='z3c.taskqueue',
-        **adjustments)
+        **dict(limits(), **adjustments))
     return server, app
 
 

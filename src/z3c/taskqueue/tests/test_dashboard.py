@@ -14,6 +14,7 @@
 """The dashboard, served by a real waitress server on a real FileStorage,
 asked over HTTP as a browser would (the pages need no script)."""
 import re
+import socket
 import threading
 import time
 import unittest
@@ -40,13 +41,14 @@ class DashboardTestBase(ControlTestBase):
         self.tm.commit()
         self.serve()
 
-    def serve(self, **kw):
+    def serve(self, quick=True, **kw):
         from z3c.taskqueue.dashboard.server import makeServer
-        # Idle connections (a browser keeps them) close within a second,
-        # so that the server's thread ends soon after the test.
+        if quick:
+            # Idle connections (a browser keeps them) close within a
+            # second, so that the server's thread ends soon after the test.
+            kw.update(channel_timeout=1, cleanup_interval=1)
         self.server, self.app = makeServer(self.db, ['tasks'],
-                                           ('127.0.0.1', 0), channel_timeout=1,
-                                           cleanup_interval=1, **kw)
+                                           ('127.0.0.1', 0), **kw)
         from z3c.taskqueue.dashboard.server import run
         thread = threading.Thread(target=run, args=(self.server,),
                                   daemon=True)
@@ -183,6 +185,25 @@ class DashboardTests(DashboardTestBase):
             response, body = self.get(path, status)
             self.assertNotIn('Traceback', body)
             self.assertIn('<p id="message">', body)
+
+    def test_idle_connections_leave_room_for_a_request(self):
+        # With the server's own limits, not the quick ones of the tests.
+        _close(self.server)
+        self.serve(quick=False)
+        idle = []
+        try:
+            for number in range(150):
+                sock = socket.create_connection(
+                    ('127.0.0.1', self.server.effective_port), 30)
+                idle.append(sock)
+                if number % 2:
+                    # Half a request, never finished.
+                    sock.sendall(b'GET / HTTP/1.1\r\nHost: dashboard\r\n')
+            response, body = self.get('/jobs')
+            self.assertIn('<table id="jobs">', body)
+        finally:
+            for sock in idle:
+                sock.close()
 
     def test_it_serves_no_writes(self):
         request = urllib.request.Request(self.base + '/jobs', data=b'x=1')
