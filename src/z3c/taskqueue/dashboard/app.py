@@ -86,6 +86,26 @@ def readForm(environ):
         raise BadRequest('the form is not urlencoded') from None
 
 
+class Request:
+    """What one request asks.
+
+    The application serves many requests at once, in waitress's threads:
+    it keeps nothing of a request, whose methods are given this instead.
+    """
+
+    def __init__(self, environ):
+        self.environ = environ
+        self.method = environ.get('REQUEST_METHOD', 'GET')
+        self.base = environ.get('SCRIPT_NAME', '').rstrip('/')
+        self.path = environ.get('PATH_INFO') or '/'
+        self.query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''),
+                                           keep_blank_values=True)
+        self.session = security.sessionOf(environ)
+        #: The client's address, as waitress tells it (behind a proxy,
+        #: the proxy's unless waitress is told to trust its headers).
+        self.address = environ.get('REMOTE_ADDR') or '?'
+
+
 class Dashboard:
     """The WSGI application of the dashboard of the service at ``path``
     of ``db``.
@@ -130,64 +150,74 @@ class Dashboard:
                              ('completed', 'error', 'cancelled')))
 
     def __call__(self, environ, start_response):
-        method = environ.get('REQUEST_METHOD', 'GET')
-        base = environ.get('SCRIPT_NAME', '').rstrip('/')
+        request = Request(environ)
+        base = request.base
         allowed = 'GET, HEAD, POST' if self.guard.enabled else 'GET, HEAD'
-        if method not in allowed.split(', '):
-            return self.respond(start_response, '405 Method Not Allowed',
+        if request.method not in allowed.split(', '):
+            return self.respond(request, start_response,
+                                '405 Method Not Allowed',
                                 self.errorPage(
                                     base, 'Not allowed', 'This dashboard'
                                     ' only shows: it was started without a'
                                     ' token, or read only.'),
                                 extra=[('Allow', allowed)])
-        path = environ.get('PATH_INFO') or '/'
-        query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''),
-                                      keep_blank_values=True)
-        self.environ = environ
         try:
-            if method == 'POST':
-                return self.act(start_response, path, environ, base)
-            return self.route(start_response, path, query, base)
+            if request.method == 'POST':
+                return self.act(request, start_response)
+            return self.route(request, start_response)
         except actions.Refused as error:
-            return self.respond(start_response, '409 Conflict',
+            return self.respond(request, start_response, '409 Conflict',
                                 self.errorPage(base, 'Not done',
                                                str(error)))
         except Forbidden as error:
-            return self.respond(start_response, '403 Forbidden',
+            return self.respond(request, start_response, '403 Forbidden',
                                 self.errorPage(base, 'Forbidden',
                                                str(error)))
+        except security.LockedOut as error:
+            return self.respond(request, start_response,
+                                '429 Too Many Requests',
+                                self.errorPage(base, 'Locked out',
+                                               str(error)),
+                                extra=[('Retry-After',
+                                        str(error.seconds))])
         except BadRequest as error:
-            return self.respond(start_response, '400 Bad Request',
+            return self.respond(request, start_response, '400 Bad Request',
                                 self.errorPage(base, 'Bad request',
                                                str(error)))
         except NotFound as error:
-            return self.respond(start_response, '404 Not Found',
+            return self.respond(request, start_response, '404 Not Found',
                                 self.errorPage(base, 'Not found',
                                                str(error)))
         except Exception as error:
-            log.exception('Dashboard: %s failed', path)
-            return self.respond(start_response, '500 Internal Server Error',
+            log.exception('Dashboard: %s failed', request.path)
+            return self.respond(request, start_response,
+                                '500 Internal Server Error',
                                 self.errorPage(
                                     base, 'Error', 'The page could not be'
                                     ' made: %s' % message(error)))
 
-    def act(self, start_response, path, environ, base):
+    def act(self, request, start_response):
         """Do what a POST asks, if the request may act."""
-        form = readForm(environ)
+        form = readForm(request.environ)
+        path, base = request.path, request.base
         if path == '/login':
-            session = self.guard.login((form.get('token') or [''])[0])
+            session = self.guard.login((form.get('token') or [''])[0],
+                                       request.address)
             if session is None:
                 raise Forbidden('that is not the token')
-            return self.respond(start_response, '303 See Other', b'',
-                                extra=[('Location', base + '/'),
-                                       security.sessionCookie(session,
-                                                              base)])
+            return self.respond(request, start_response, '303 See Other',
+                                b'', extra=[('Location', base + '/'),
+                                            security.sessionCookie(session,
+                                                                   base)])
         if path == '/logout':
-            self.guard.logout(security.sessionOf(environ))
-            return self.respond(start_response, '303 See Other', b'',
-                                extra=[('Location', base + '/'),
-                                       security.clearCookie(base)])
-        if not self.guard.mayAct(environ, form):
+            if not self.guard.mayLogout(request.session, form):
+                raise Forbidden('log out from a page of this dashboard'
+                                ' (the CSRF token is missing or wrong)')
+            self.guard.logout(request.session)
+            return self.respond(request, start_response, '303 See Other',
+                                b'', extra=[('Location', base + '/'),
+                                            security.clearCookie(base)])
+        if not self.guard.mayAct(request.environ, form, request.address):
             raise Forbidden('log in with the token first, and act from a'
                             ' page of this dashboard (the CSRF token is'
                             ' missing or wrong)')
@@ -201,43 +231,46 @@ class Dashboard:
             done = getattr(actions, match.group(2))(self.db, self.path,
                                                     jobid)
         log.info('Dashboard: %s', done)
-        return self.respond(start_response, '200 OK', self.templates['done'](
-            base=base, service=self.serviceName, title='Done', message=done,
-            refresh=0, actions=True, csrf=None).encode('utf-8'))
+        return self.respond(request, start_response, '200 OK',
+                            self.templates['done'](
+                                base=base, service=self.serviceName,
+                                title='Done', message=done, refresh=0,
+                                actions=True, csrf=None).encode('utf-8'))
 
-    def route(self, start_response, path, query, base):
+    def route(self, request, start_response):
         hide = self.hidePayloads
+        path, query, base = request.path, request.query, request.base
         if path == '/login' and self.guard.enabled:
-            return self.page(start_response, 'login', {'title': 'Log in'},
-                             base)
+            return self.page(request, start_response, 'login',
+                             {'title': 'Log in'})
         if path == '/':
             names = self.read(lambda service: pages.overview(
                 service, query, base, chart.svg(self.samples)))
-            return self.page(start_response, 'overview', names, base)
+            return self.page(request, start_response, 'overview', names)
         if path == '/jobs':
             names = self.read(lambda service: pages.jobs(service, query,
                                                          base, hide))
-            return self.page(start_response, 'jobs', names, base)
+            return self.page(request, start_response, 'jobs', names)
         if path.startswith('/jobs/'):
             jobid = pages.jobId(path[len('/jobs/'):])
             names = self.read(lambda service: pages.job(service, jobid,
                                                         base, hide))
-            return self.page(start_response, 'job', names, base)
+            return self.page(request, start_response, 'job', names)
         if path == '/find':
             location = self.read(lambda service: pages.find(service, query,
                                                             base))
-            return self.respond(start_response, '303 See Other', b'',
-                                extra=[('Location', location or '/')])
+            return self.respond(request, start_response, '303 See Other',
+                                b'', extra=[('Location', location)])
         if path == '/cron':
             names = self.read(lambda service: pages.cron(service, query,
                                                          base))
-            return self.page(start_response, 'cron', names, base)
+            return self.page(request, start_response, 'cron', names)
         if path == '/workers':
             names = self.read(lambda service: pages.workers(service, query,
                                                             base))
-            return self.page(start_response, 'workers', names, base)
+            return self.page(request, start_response, 'workers', names)
         if path == '/metrics':
-            return self.respond(start_response, '200 OK',
+            return self.respond(request, start_response, '200 OK',
                                 metrics.render(self.registry),
                                 metrics.CONTENT_TYPE)
         if path.startswith('/static/'):
@@ -245,26 +278,29 @@ class Dashboard:
             if name not in _STATIC:
                 raise NotFound('there is no file %r' % (name,))
             with open(os.path.join(HERE, 'static', name), 'rb') as f:
-                return self.respond(start_response, '200 OK', f.read(),
-                                    _STATIC[name])
+                return self.respond(request, start_response, '200 OK',
+                                    f.read(), _STATIC[name])
         raise NotFound('there is no page %r' % (path[:100],))
 
-    def page(self, start_response, name, names, base):
+    def page(self, request, start_response, name, names):
         names.setdefault('refresh', self.refresh)
-        names['csrf'] = self.guard.csrf(security.sessionOf(self.environ))
+        names['csrf'] = self.guard.csrf(request.session)
         names['actions'] = self.guard.enabled
-        body = self.templates[name](base=base, service=self.serviceName,
-                                    **names)
-        return self.respond(start_response, '200 OK', body.encode('utf-8'))
+        body = self.templates[name](base=request.base,
+                                    service=self.serviceName, **names)
+        return self.respond(request, start_response, '200 OK',
+                            body.encode('utf-8'))
 
     def errorPage(self, base, title, text):
         return self.templates['error'](
             base=base, service=self.serviceName, title=title, message=text,
             refresh=0, actions=False, csrf=None).encode('utf-8')
 
-    def respond(self, start_response, status, body,
+    def respond(self, request, start_response, status, body,
                 contentType='text/html; charset=utf-8', extra=()):
+        """Start the response; return its body, or, to a HEAD, only the
+        headers the GET would have (with its length)."""
         headers = [('Content-Type', contentType),
                    ('Content-Length', str(len(body)))]
         start_response(status, headers + SECURITY_HEADERS + list(extra))
-        return [body]
+        return [] if request.method == 'HEAD' else [body]

@@ -83,8 +83,11 @@ def jobs(service, query, base, hidePayloads=False):
         except ValueError:
             raise BadRequest('after must be a cursor of this page, not %r'
                              % (after,)) from None
-    ids, cursor = service.listJobs(status=status, task=task, queue=queue,
-                                   limit=PAGE, after=after)
+    try:
+        ids, cursor = service.listJobs(status=status, task=task,
+                                       queue=queue, limit=PAGE, after=after)
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
     now = time.time()
     rows = []
     for jobid in ids:

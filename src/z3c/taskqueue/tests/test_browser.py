@@ -196,13 +196,29 @@ class BrowserTests(DashboardTestBase):
         self.login()
         self.visit('/jobs/%d' % self.queued[0])
         self.driver.execute_script(
-            'document.querySelector("input[name=csrf]").remove()')
+            'document.querySelector("#cancel").form'
+            '.querySelector("input[name=csrf]").remove()')
         self.find('#cancel').click()
         self.waitFor(lambda: self.findAll('#message'), 'the answer')
         self.assertIn('the CSRF token is missing or wrong',
                       self.find('#message').text)
         self.tm.begin()
         self.assertEqual(self.service.getStatus(self.queued[0]), 'queued')
+
+    def test_log_out(self):
+        self.login()
+        self.find('#logout').click()
+        self.waitFor(lambda: self.findAll('#login'), 'the logout')
+        self.visit('/jobs/%d' % self.queued[0])
+        self.assertEqual(self.findAll('#cancel'), [])
+
+    def test_a_logout_from_another_page_is_refused(self):
+        self.login()
+        self.postFromThePage('/logout')
+        self.assertIn('the CSRF token is missing or wrong',
+                      self.find('#message').text)
+        self.visit('/jobs/%d' % self.queued[0])
+        self.assertEqual(len(self.findAll('#cancel')), 1)
 
     def postFromThePage(self, path):
         """Submit a form to ``path``, as another site's page could."""

@@ -15,6 +15,7 @@
 asked over HTTP as a browser would (the pages need no script)."""
 import re
 import socket
+import sys
 import threading
 import time
 import unittest
@@ -66,6 +67,20 @@ class DashboardTestBase(ControlTestBase):
         self.assertEqual(response.status, status, body)
         return response, body
 
+    def exchange(self, data, source='127.0.0.1'):
+        """Send ``data`` on a connection of its own from the address
+        ``source``; return all that the server answers until it closes
+        the connection."""
+        with socket.create_connection(
+                ('127.0.0.1', self.server.effective_port), 30,
+                source_address=(source, 0)) as sock:
+            sock.sendall(data)
+            chunks = []
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return b''.join(chunks)
+                chunks.append(chunk)
 
 
 class DashboardTests(DashboardTestBase):
@@ -177,7 +192,12 @@ class DashboardTests(DashboardTestBase):
         for path, status in (
                 ('/jobs/123', 404), ('/jobs/abc', 400),
                 ('/jobs/99999999999999999999', 404),
+                ('/find?id=99999999999999999999', 404),
                 ('/jobs?status=done', 400), ('/jobs?after=x', 400),
+                ('/jobs?after=9223372036854775807', 400),
+                ('/jobs?after=%d' % 2 ** 63, 400),
+                ('/jobs?after=%d' % 10 ** 30, 400),
+                ('/jobs?after=%d' % -2 ** 64, 400),
                 ('/jobs?queue=%20bad%20', 400),
                 ('/jobs?status=error&status=queued', 400),
                 ('/jobs?task=' + 'x' * 500, 400),
@@ -185,6 +205,25 @@ class DashboardTests(DashboardTestBase):
             response, body = self.get(path, status)
             self.assertNotIn('Traceback', body)
             self.assertIn('<p id="message">', body)
+
+    def test_head_answers_the_headers_without_a_body(self):
+        for path in ('/', '/jobs', '/static/style.css', '/nothing'):
+            answer = self.exchange(
+                b'HEAD %s HTTP/1.1\r\nHost: dashboard\r\n\r\n'
+                b'GET %s HTTP/1.1\r\nHost: dashboard\r\n'
+                b'Connection: close\r\n\r\n' % (path.encode(),
+                                                   path.encode()))
+            head, rest = answer.split(b'\r\n\r\n', 1)
+            self.assertRegex(head, rb'^HTTP/1.1 (200|404) ')
+            # What follows the headers of the HEAD is the GET's answer.
+            self.assertRegex(rest[:20], rb'^HTTP/1.1 (200|404) ')
+            headers, body = rest.split(b'\r\n\r\n', 1)
+            length = int(re.search(rb'Content-Length: (\d+)',
+                                   headers).group(1))
+            self.assertEqual(len(body), length)
+            self.assertIn(b'Content-Length: ', head)
+            if path == '/static/style.css':
+                self.assertIn(b'Content-Length: %d\r\n' % length, head)
 
     def test_idle_connections_leave_room_for_a_request(self):
         # With the server's own limits, not the quick ones of the tests.
@@ -329,6 +368,7 @@ class DashboardActionTests(DashboardTestBase):
                          409)
         self.assertIn('only jobs that failed or were cancelled', body)
         self.post('/jobs/12345/cancel', {'csrf': csrf}, 404)
+        self.post('/jobs/99999999999999999999/cancel', {'csrf': csrf}, 404)
         self.post('/jobs/x/cancel', {'csrf': csrf}, 400)
 
     def test_clean(self):
@@ -341,8 +381,133 @@ class DashboardActionTests(DashboardTestBase):
 
     def test_logout_ends_the_session(self):
         csrf = self.login()
-        self.post('/logout', {})
+        self.post('/logout', {'csrf': csrf})
         self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': csrf}, 403)
+
+    def test_logout_takes_the_csrf_token(self):
+        csrf = self.login()
+        body = self.opener.open(self.base + '/', timeout=30).read()
+        self.assertRegex(body.decode('utf-8'),
+                         r'action="/logout"\s+class="inline">\s*'
+                         r'<input type="hidden" name="csrf" value="%s">'
+                         % re.escape(csrf))
+        # A form of another site cannot end the session.
+        self.post('/logout', {}, 403)
+        self.post('/logout', {'csrf': 'forged'}, 403)
+        self.post('/jobs/%d/cancel' % self.queued[0], {'csrf': csrf})
+        self.assertEqual(self.status(self.queued[0]), 'cancelled')
+
+    def test_concurrent_requests_keep_their_own_session(self):
+        # A list of jobs long enough to take a while, and threads that
+        # take turns often, so that requests interleave.
+        self.tm.begin()
+        for number in range(60):
+            self.service.add('echo', number)
+        self.tm.commit()
+        self.addCleanup(sys.setswitchinterval, sys.getswitchinterval())
+        sys.setswitchinterval(1e-5)
+        csrf = self.login()
+        cookie = '; '.join('%s=%s' % (c.name, c.value) for c in self.jar)
+        job = '/jobs/%d' % self.queued[0]
+        wrong = []
+
+        def fetch(path, headers):
+            request = urllib.request.Request(self.base + path,
+                                             headers=headers)
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.read().decode('utf-8')
+
+        def loggedIn():
+            for number in range(50):
+                body = fetch(job, {'Cookie': cookie})
+                if ('value="%s"' % csrf not in body
+                        or 'id="cancel"' not in body
+                        or 'id="logout"' not in body):
+                    wrong.append(('logged in', job))
+                body = fetch('/jobs', {'Cookie': cookie})
+                if 'id="logout"' not in body:
+                    wrong.append(('logged in', '/jobs'))
+
+        def anonymous():
+            for number in range(50):
+                for path in (job, '/jobs'):
+                    body = fetch(path, {})
+                    if ('csrf' in body or 'method="post"' in body
+                            or 'id="login"' not in body):
+                        wrong.append(('anonymous', path))
+
+        threads = [threading.Thread(target=target, daemon=True)
+                   for target in (loggedIn, anonymous, anonymous,
+                                  anonymous)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+            self.assertFalse(thread.is_alive())
+        self.assertEqual(wrong, [])
+
+    def test_refused_logins_are_logged_and_locked_out(self):
+        from z3c.taskqueue.dashboard import security
+        now = [time.time()]
+        self.app.guard.clock = lambda: now[0]
+        with self.assertLogs('z3c.taskqueue.dashboard', 'WARNING') as logs:
+            for number in range(security.MAX_FAILURES):
+                self.post('/login', {'token': 'wrong-%d' % number}, 403)
+        self.assertEqual(len(logs.records), security.MAX_FAILURES)
+        for record in logs.records:
+            self.assertIn('127.0.0.1', record.getMessage())
+            self.assertNotIn('wrong-', record.getMessage())
+        # Locked out, even with the token.
+        with self.assertLogs('z3c.taskqueue.dashboard', 'WARNING') as logs:
+            body = self.post('/login', {'token': TOKEN}, 429)
+        self.assertIn('too many refused logins', body)
+        self.assertNotIn(TOKEN, logs.output[0])
+        self.assertEqual(len(self.jar), 0)
+        # Another address is not locked out.
+        answer = self.exchange(
+            b'POST /login HTTP/1.1\r\nHost: dashboard\r\n'
+            b'Content-Type: application/x-www-form-urlencoded\r\n'
+            b'Content-Length: %d\r\nConnection: close\r\n\r\ntoken=%s'
+            % (len(TOKEN) + 6, TOKEN.encode()), source='127.0.0.2')
+        self.assertTrue(answer.startswith(b'HTTP/1.1 303 '), answer)
+        now[0] += security.LOCKOUT + 1
+        self.login()
+        self.assertEqual(len(self.jar), 1)
+
+    def test_the_lockout_grows_to_a_bound(self):
+        from z3c.taskqueue.dashboard import security
+        now = [time.time()]
+        self.app.guard.clock = lambda: now[0]
+        lockouts = []
+        for round in range(8):
+            with self.assertLogs('z3c.taskqueue.dashboard', 'WARNING'):
+                for number in range(security.MAX_FAILURES):
+                    self.post('/login', {'token': 'wrong'}, 403)
+                request = urllib.request.Request(
+                    self.base + '/login', data=b'token=' + TOKEN.encode())
+                with self.assertRaises(urllib.error.HTTPError) as raised:
+                    self.opener.open(request, timeout=30)
+            self.assertEqual(raised.exception.code, 429)
+            seconds = int(raised.exception.headers['Retry-After'])
+            lockouts.append(seconds)
+            now[0] += seconds + 1
+        self.assertEqual(lockouts[:3], [security.LOCKOUT,
+                                        2 * security.LOCKOUT,
+                                        4 * security.LOCKOUT])
+        self.assertEqual(max(lockouts), security.MAX_LOCKOUT)
+        self.assertEqual(lockouts[-1], security.MAX_LOCKOUT)
+
+    def test_wrong_bearer_tokens_are_locked_out_too(self):
+        from z3c.taskqueue.dashboard import security
+        with self.assertLogs('z3c.taskqueue.dashboard', 'WARNING') as logs:
+            for number in range(security.MAX_FAILURES):
+                self.post('/jobs/%d/cancel' % self.queued[1], {}, 403,
+                          headers=[('Authorization', 'Bearer wrong-one')])
+        self.assertEqual(len(logs.records), security.MAX_FAILURES)
+        self.assertNotIn('wrong-one', '\n'.join(logs.output))
+        self.post('/jobs/%d/cancel' % self.queued[1], {}, 429,
+                  headers=[('Authorization', 'Bearer ' + TOKEN)])
+        self.assertEqual(self.status(self.queued[1]), 'queued')
 
     def test_it_serves_no_writes(self):
         # With a token, POSTs are served; read only, none are.
