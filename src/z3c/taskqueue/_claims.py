@@ -13,6 +13,7 @@
 ##############################################################################
 """Claims: how workers take jobs, record their outcome, and recover them."""
 import logging
+import random
 import time
 
 import zope.component
@@ -27,6 +28,12 @@ from z3c.taskqueue.retry import policyFor
 
 
 log = logging.getLogger('z3c.taskqueue')
+
+#: A job whose commit keeps conflicting waits this long (seconds) before
+#: it runs again the first time it is given back, twice as long the
+#: next, and so on, up to ``MAX_CONFLICT_DELAY`` (jittered down to half).
+CONFLICT_DELAY = 0.25
+MAX_CONFLICT_DELAY = 60.0
 # What the old package never logged (see docs/operations.rst).
 detail = logging.getLogger('z3c_taskqueue')
 
@@ -152,6 +159,7 @@ class ClaimsMixin:
             return False
         job.attempts += 1
         self._claims.settle(job)
+        self._settleConflicts(job)
         self._finish(job, _now(now), output=output, deferred=True,
                      leased=True)
         return True
@@ -164,6 +172,7 @@ class ClaimsMixin:
             return False
         job.attempts += 1
         self._claims.settle(job)
+        self._settleConflicts(job)
         self._recordFailure(job, _now(now), error, traceback, retry,
                             deferred=True, leased=True)
         return True
@@ -188,6 +197,40 @@ class ClaimsMixin:
                       text, '\n' + traceback if traceback else '')
             self._finish(job, now, error=text, traceback=traceback,
                          deferred=deferred, leased=leased)
+
+    def _deferConflicted(self, jobid, lease, error, traceback, conflicts,
+                         now, limit):
+        """Give back the claimed job ``jobid``, whose commit conflicted
+        ``conflicts`` times in a row (the last ``error``), to run again
+        after a delay that grows each time, uncharged.
+
+        Only a job that has conflicted on every try for ``limit`` seconds
+        ends in ``error``, naming its conflicts.  The first give-back is
+        logged; the job forgets its conflicts once it ends.
+        """
+        job = self._claimedJob(jobid, lease)
+        if job is None:
+            return
+        self._claims.settle(job)
+        since = job._conflictingSince
+        if since is None:
+            since = job._conflictingSince = now
+        rounds = job._conflictRounds = job._conflictRounds + 1
+        if now - since >= limit:
+            job.attempts += 1
+            self._recordFailure(
+                job, now, 'gave up after its commit conflicted on every'
+                ' try for %d s (%d conflicts, %d in the last try): %s'
+                % (now - since, rounds * conflicts, conflicts, error),
+                traceback, retry=False, deferred=True, leased=True)
+            return
+        delay = min(CONFLICT_DELAY * 2 ** rounds, MAX_CONFLICT_DELAY)
+        delay = random.uniform(delay / 2, delay)
+        if rounds == 1:
+            log.warning('Job %r (task %r): its commit conflicted %d times'
+                        ' (%s); given back uncharged, to run again in'
+                        ' %.1f s', job.id, job.task, conflicts, error, delay)
+        self._waitAgain(job, now + delay)
 
     @migrated
     def releaseJob(self, jobid, lease, now=None):
@@ -323,12 +366,18 @@ class ClaimsMixin:
         self.retireLease(lease)
         return [job.id for job in jobs]
 
+    def _settleConflicts(self, job):
+        """Let ``job``, which ended or failed, forget its conflicts."""
+        if job._conflictingSince is not None:
+            del job._conflictingSince
+            del job._conflictRounds
+
     def _claimedJob(self, jobid, lease):
         job = self.jobs.get(jobid)
         if job is not None and self._claims.holds(job, lease):
             return job
-        log.info('Job %r is no longer claimed by %r: discarding the run',
-                 jobid, lease)
+        detail.info('Job %r is no longer claimed by %r: discarding the'
+                    ' run', jobid, lease)
         return None
 
     def _task(self, job):

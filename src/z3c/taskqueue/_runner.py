@@ -52,6 +52,8 @@ from z3c.taskqueue.retry import policyFor
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 # A batch of claimed jobs grows while jobs are this quick (seconds).
 QUICK_JOB = 0.05
@@ -67,6 +69,12 @@ _NO_SPACE = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 #: The longest wait for a database that does not answer: a ZEO server
 #: that comes back is used within this many seconds.
 UNAVAILABLE_WAIT = 5.0
+
+#: How often a runner tries a commit of its own (an outcome, a release)
+#: that conflicts before it says so in the log; and how often, once it
+#: is asked to stop, before it leaves the jobs to their lease's expiry.
+SLOW_COMMIT = 10
+STOPPING_TRIES = 10
 
 
 def owner():
@@ -288,7 +296,7 @@ class Runner:
                 continue
             p.count('processed')
             self.trouble.over()
-            log.debug('Job %r (task %r) completed', jobid, task)
+            detail.debug('Job %r (task %r) completed', jobid, job.task)
             return True
 
     def call(self, service, job, task, lease, started):
@@ -324,18 +332,25 @@ class Runner:
         return output
 
     def conflicted(self, jobid, lease, task, error, conflicts, started):
-        """Back off after a conflict; return True if the job failed for
-        having conflicted too often."""
+        """Back off after a conflict; return True if the job was given
+        back to wait (see ``ClaimsMixin._deferConflicted``), once its
+        task's ``conflictRetries`` are used up: a conflict is never the
+        job's failure."""
         self.tm.abort()
         self.processor.count('conflicts')
-        if conflicts > policyFor(task).conflictRetries:
-            self.recordFailure(
-                jobid, lease, 'gave up after %d conflicts: %s'
-                % (conflicts, _outcome.message(error)), formatException(),
-                retry=False, started=started)
-            return True
-        self.backOff(jitteredBackoff(conflicts, 0.01, 2.0))
-        return False
+        if conflicts <= policyFor(task).conflictRetries:
+            self.backOff(jitteredBackoff(conflicts, 0.01, 2.0))
+            return False
+        formatted = formatException()
+        p = self.processor
+
+        def deferConflicted(service):
+            service._deferConflicted(
+                jobid, lease, _outcome.message(error), formatted, conflicts,
+                p.clock(), p.conflictLimit)
+        self.commit(deferConflicted, 'give back the conflicting job %r'
+                    % jobid, lease)
+        return True
 
     def unavailable(self, what, error):
         """Abort, and wait a little for a database that does not answer
@@ -403,12 +418,14 @@ class Runner:
                 service.releaseJob(jobid, lease, self.processor.clock())
         self.commit(release, 'give back the jobs %r' % (ids,), lease)
 
-    def commit(self, change, what, lease, conflicts=10):
+    def commit(self, change, what, lease):
         """Commit ``change(service)``, retrying conflicts with backoff and
         waiting out a storage that fails.
 
-        If it cannot be committed before a stop, the jobs stay claimed and
-        are recovered when their lease expires: they are never lost.
+        Conflicts are retried until the commit succeeds (the lease is
+        renewed meanwhile): a conflict never charges a job.  If it cannot
+        be committed before a stop, the jobs stay claimed and are
+        recovered when their lease expires: they are never lost.
         """
         p = self.processor
         attempt = 0
@@ -422,11 +439,15 @@ class Runner:
             except (ConflictError,) + UNAVAILABLE as error:
                 self.tm.abort()
                 attempt += 1
-                if attempt >= conflicts:
-                    log.error('Processor %s: could not %s after %d tries'
+                if p.stopping.is_set() and attempt >= STOPPING_TRIES:
+                    log.error('Processor %s: could not %s before the stop'
                               ' (%s); its lease will expire', p.name, what,
-                              attempt, _outcome.message(error))
+                              _outcome.message(error))
                     return False
+                if attempt == SLOW_COMMIT:
+                    log.warning('Processor %s: could not %s after %d tries'
+                                ' (%s); trying on', p.name, what, attempt,
+                                _outcome.message(error))
                 self.backOff(jitteredBackoff(attempt, 0.01, 1.0))
             except Exception as error:
                 self.tm.abort()

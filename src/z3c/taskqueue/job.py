@@ -132,6 +132,10 @@ class Job(persistent.Persistent):
     # The lease whose claim on the job was settled last (see
     # ``lease.Claims``).
     _lastLease = None
+    # While the job's commits keep conflicting: since when (seconds
+    # since the epoch), and how often it was given back for that.
+    _conflictingSince = None
+    _conflictRounds = 0
 
     def __init__(self, id, task, input, queue=DEFAULT_QUEUE, priority=0):
         self.id = id

@@ -45,6 +45,8 @@ from z3c.taskqueue.queues import checkName
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 # Processors of one database resize its pool one at a time.
 _poolLock = threading.Lock()
@@ -148,6 +150,11 @@ class SimpleProcessor:
     def running(self):
         return self._running
 
+    #: How long (seconds) a job whose commit conflicts on every try,
+    #: and which is given back to wait again each time, is tried before
+    #: it ends in ``error``, naming its conflicts.
+    conflictLimit = 3600.0
+
     #: How many connections the processor opens at most: its threads',
     #: and one to give jobs back after a stop timed out.
     connections = 3
@@ -173,8 +180,8 @@ class SimpleProcessor:
             try:
                 self.db.setPoolSize(self.db.getPoolSize() + count)
             except Exception as error:
-                log.debug('Processor %s: cannot resize the pool: %s',
-                          self.name, message(error))
+                detail.debug('Processor %s: cannot resize the pool: %s',
+                             self.name, message(error))
                 return 0
         return count
 
@@ -254,8 +261,8 @@ class SimpleProcessor:
             tm.abort()
             connection.close()
         except Exception as error:
-            log.debug('Processor %s: closing a connection: %s', self.name,
-                      message(error))
+            detail.debug('Processor %s: closing a connection: %s',
+                         self.name, message(error))
 
     def resetCache(self, connection):
         """Forget what the cache of ``connection`` holds.
@@ -307,8 +314,8 @@ class SimpleProcessor:
         try:
             old.close()
         except Exception as error:
-            log.debug('Processor %s: closing the broken database: %s',
-                      self.name, message(error))
+            detail.debug('Processor %s: closing the broken database: %s',
+                         self.name, message(error))
 
     def abandon(self):
         """Give up on the jobs still running after a stop timed out.

@@ -17,6 +17,7 @@ import unittest
 
 import zope.component.testing
 import zope.interface
+from zope.testing.loggingsupport import InstalledHandler
 from zope.testing.wait import wait
 
 from z3c.taskqueue import interfaces
@@ -184,7 +185,38 @@ class SimpleProcessorTests(ProcessorTestBase):
         # The two aborted runs left nothing behind.
         self.assertEqual(self.done(), {jobid: 1})
 
-    def test_endless_conflicts_fail_the_job_with_that_reason(self):
+    def test_conflicts_give_the_job_back_uncharged(self):
+        from ZODB.POSException import ConflictError
+        from z3c.taskqueue.retry import RetryPolicy
+        runs = []
+
+        def conflicting(service, jobid, input):
+            # Conflicts on more tries than the policy retries at once.
+            runs.append(jobid)
+            if len(runs) <= 7:
+                raise ConflictError()
+            return 'done'
+        self.provideTask(action=conflicting,
+                         retryPolicy=RetryPolicy(conflictRetries=2))
+        log = InstalledHandler('z3c.taskqueue')
+        self.addCleanup(log.uninstall)
+        jobid = self.service.add('count')
+        self.tm.commit()
+        self.start()
+        self.waitUntilFinished([jobid])
+        job = self.service.jobs[jobid]
+        self.assertEqual((job.status, job.output, job.error),
+                         (interfaces.COMPLETED, 'done', None))
+        self.assertEqual(job.attempts, 1)
+        self.assertEqual(len(runs), 8)
+        # Given back twice (after 3 and 6 conflicts), logged once.
+        given = [r.getMessage() for r in log.records
+                 if 'given back uncharged' in r.getMessage()]
+        self.assertEqual(len(given), 1, given)
+        self.assertIn('its commit conflicted 3 times', given[0])
+        self.assertIsNone(job._conflictingSince)
+
+    def test_conflicts_on_every_try_for_the_limit_fail_the_job(self):
         from ZODB.POSException import ConflictError
         from z3c.taskqueue.retry import RetryPolicy
 
@@ -194,12 +226,20 @@ class SimpleProcessorTests(ProcessorTestBase):
                          retryPolicy=RetryPolicy(conflictRetries=2))
         jobid = self.service.add('count')
         self.tm.commit()
+        from z3c.taskqueue import processor
+        limit = processor.SimpleProcessor.conflictLimit
+        processor.SimpleProcessor.conflictLimit = 1.0
+        self.addCleanup(setattr, processor.SimpleProcessor,
+                        'conflictLimit', limit)
         self.start()
         self.waitUntilFinished([jobid])
         job = self.service.jobs[jobid]
         self.assertEqual(job.status, interfaces.ERROR)
-        self.assertTrue(job.error.startswith('gave up after 3 conflicts'),
-                        job.error)
+        self.assertTrue(job.error.startswith(
+            'gave up after its commit conflicted on every try for 1 s'),
+            job.error)
+        self.assertIn('ConflictError', job.error)
+        self.assertEqual(job.attempts, 1)
         self.assertEqual(self.done(), {})
 
     def test_the_thread_survives_errors_and_goes_on(self):
