@@ -80,7 +80,8 @@ def retry(db, path, jobid):
             service.retry(jobid)
         except ValueError as error:
             raise Refused(str(error)) from None
-        return 'job %d queued again' % jobid
+        # Queued, or blocked again until the jobs it waits for end.
+        return 'job %d %s again' % (jobid, service.getStatus(jobid))
     return commit(db, path, change)
 
 

@@ -16,6 +16,7 @@ FileStorage: a time limit never interrupts a commit, a job added to wait
 for another never misses its end, a keyed add never hands back a job a
 worker already runs, a retried dependant waits again."""
 import logging
+import unittest
 import threading
 import time
 
@@ -465,3 +466,35 @@ class DelayedDependencyTests(ControlTestBase):
     def test_a_cron_job_still_cannot_be_waited_for(self):
         c = self.service.addCronJob('echo', minute=(5,))
         self.assertRefused('a cron job: it never completes', after=[c])
+
+
+class RetryCommandTests(unittest.TestCase):
+    """``z3c-taskqueue retry`` of a dependant, on a real FileStorage."""
+
+    # The helpers of the job command tests, not their tests.
+    from z3c.taskqueue.tests.test_jobcommands import JobCommandTests
+    setUp = JobCommandTests.setUp
+    service = JobCommandTests.service
+    close = JobCommandTests.close
+    command = JobCommandTests.command
+    run_command = JobCommandTests.run_command
+    registerDemoTasks = JobCommandTests.registerDemoTasks
+    del JobCommandTests
+
+    def test_retry_says_what_a_dependant_waits_for(self):
+        service = self.service()
+        first = service.add('sum', [1, 2], startLater=True)
+        failing = service.add('divide', [1, 0])
+        dependant = service.add('sum', [3], after=[first, failing])
+        self.tm.commit()
+        self.assertTrue(service.processNext(jobid=failing))
+        self.tm.commit()
+        self.assertEqual(service.getStatus(dependant), 'cancelled')
+        self.close()
+        out = self.command('retry', str(dependant))
+        self.assertEqual(out.splitlines(), [
+            '%d: left as it is: job %d waits for job %d, which ended error:'
+            ' retry that job first' % (dependant, dependant, failing)])
+        out = self.command('retry', str(failing), str(dependant))
+        self.assertEqual(out.splitlines(), [
+            '%d: queued again' % failing, '%d: blocked again' % dependant])
