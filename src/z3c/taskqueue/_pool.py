@@ -55,6 +55,8 @@ from z3c.taskqueue.retry import jitteredBackoff
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 #: The longest wait before a worker that died is started again (seconds).
 MAX_RESTART_DELAY = 30
@@ -107,8 +109,8 @@ class ProcessPool:
 
     def stop(self, signum=None, frame=None):
         if signum is not None:
-            log.info('Pool: %s received, stopping the workers',
-                     signal.Signals(signum).name)
+            detail.info('Pool: %s received, stopping the workers',
+                        signal.Signals(signum).name)
         self.stopping.set()
 
     def run(self):
@@ -124,7 +126,7 @@ class ProcessPool:
                 if self.exitWhenDone and not any(
                         child.alive or child.restartAt
                         for child in self.children):
-                    log.info('Pool: every worker is done')
+                    detail.info('Pool: every worker is done')
                     break
             self.drain()
         finally:
@@ -150,8 +152,8 @@ class ProcessPool:
         child.started = time.monotonic()
         child.restartAt = 0
         self.selector.register(read, selectors.EVENT_READ, child)
-        log.info('Pool: started worker %d (pid %d)', child.number,
-                 child.process.pid)
+        detail.info('Pool: started worker %d (pid %d)', child.number,
+                    child.process.pid)
 
     def watch(self, timeout):
         """Read the workers' reports, kill those past their limits, and
@@ -207,8 +209,8 @@ class ProcessPool:
         self.selector.unregister(child.reader)
         os.close(child.reader)
         if status == 0 and (self.exitWhenDone or self.stopping.is_set()):
-            log.info('Pool: worker %d (pid %d) is done', child.number,
-                     child.process.pid)
+            detail.info('Pool: worker %d (pid %d) is done', child.number,
+                        child.process.pid)
             child.process = None
             return
         reason = ('the worker process %d was killed after its job ran past'
@@ -295,7 +297,7 @@ def serveFile(uri):
     if blobs:
         served += '?' + urllib.parse.urlencode(
             {'blob_dir': blobs, 'shared_blob_dir': 'true'})
-    log.info('Pool: serving %s to the workers at %s', path, served)
+    detail.info('Pool: serving %s to the workers at %s', path, served)
     return served, stop
 
 

@@ -31,6 +31,8 @@ import threading
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 # The processors running in this process, by thread name, and the thread
 # name of each service's processor, by a key of the service's.
@@ -63,7 +65,7 @@ def start(processor, key=None):
                                   daemon=True)
         _threads[processor.name] = (thread, processor)
         thread.start()
-        log.debug('Started processor %s', processor.name)
+        detail.debug('Started processor %s', processor.name)
     _stopOnExit()
     return True
 
@@ -103,7 +105,7 @@ def stop(name, timeout=None):
     with _lock:
         if _threads.get(name) is running:
             del _threads[name]
-    log.debug('Stopped processor %s', name)
+    detail.debug('Stopped processor %s', name)
     return True
 
 
@@ -140,8 +142,9 @@ def shutdown():
                         ' back %s for other workers', processor.name,
                         processor.stopTimeout,
                         ', '.join(map(str, ids)) or 'none')
-        log.info('Processor %s stopped: %d jobs completed, %d failed',
-                 processor.name, processor.processed, processor.failed)
+        detail.info('Processor %s stopped: %d jobs completed, %d failed',
+                    processor.name, processor.processed,
+                    processor.failed)
     return given
 
 
@@ -162,7 +165,7 @@ def _stopOnExit():
 
 
 def _onTerminate(signum, frame):
-    log.info('SIGTERM received: stopping the task queue processors')
+    detail.info('SIGTERM received: stopping the task queue processors')
     shutdown()
     previous = _hooked['previous']
     if callable(previous):

@@ -33,6 +33,8 @@ from z3c.taskqueue.command import workerCommand
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 
 def worker(args):
@@ -71,11 +73,11 @@ def worker(args):
             spread=True, reopen=reopen, baseURL=args.base_url,
             queues=args.queues, batchSize=args.batch_size,
             batchTime=args.batch_time)
-        log.info('Worker %s: %d threads on %s, service %s, queues %s,'
-                 ' tasks %s', processor.name, args.threads,
-                 redact(args.uri), args.service,
-                 ', '.join(args.queues) if args.queues else 'all',
-                 ', '.join(tasks))
+        detail.info('Worker %s: %d threads on %s, service %s, queues %s,'
+                    ' tasks %s', processor.name, args.threads,
+                    redact(args.uri), args.service,
+                    ', '.join(args.queues) if args.queues else 'all',
+                    ', '.join(tasks))
         # A daemon: a job that outlives the stop timeout must not keep
         # the process alive.
         thread = threading.Thread(target=processor, name=processor.name,
@@ -83,8 +85,8 @@ def worker(args):
         stopped = threading.Event()
 
         def stop(signum, frame):
-            log.info('Worker %s: %s received, finishing running jobs',
-                     processor.name, signal.Signals(signum).name)
+            detail.info('Worker %s: %s received, finishing running jobs',
+                        processor.name, signal.Signals(signum).name)
             stopped.set()
         previous = {signum: signal.signal(signum, stop)
                     for signum in (signal.SIGTERM, signal.SIGINT)}
@@ -129,7 +131,7 @@ def work(processor, thread, stopped, args, path):
             orphaned = True
             break
         if progress is not None and progress.show():
-            log.info('Worker %s: no job left to do', processor.name)
+            detail.info('Worker %s: no job left to do', processor.name)
             break
     processor.stop()
 
@@ -150,9 +152,9 @@ def work(processor, thread, stopped, args, path):
                     ' %s for other workers; exiting', processor.name,
                     args.stop_timeout,
                     ', '.join(map(str, given)) or 'none')
-    log.info('Worker %s stopped: %d jobs completed, %d failed,'
-             ' %d conflicts', processor.name, processor.processed,
-             processor.failed, processor.conflicts)
+    detail.info('Worker %s stopped: %d jobs completed, %d failed,'
+                ' %d conflicts', processor.name, processor.processed,
+                processor.failed, processor.conflicts)
 
 
 def join(thread, timeout, giveUp):
@@ -241,9 +243,9 @@ def pool(args, path):
         finally:
             db.close()
         command = workerCommand() + childArguments(args, uri)
-        log.info('Pool: %d worker processes of %d threads on %s, service'
-                 ' %s', args.processes, args.threads, redact(args.uri),
-                 args.service)
+        detail.info('Pool: %d worker processes of %d threads on %s, service'
+                    ' %s', args.processes, args.threads, redact(args.uri),
+                    args.service)
         _pool.ProcessPool(command, args.processes, uri, path,
                           args.stop_timeout, args.kill_grace,
                           exitWhenDone=args.exit_when_done).run()

@@ -40,6 +40,8 @@ from z3c.taskqueue import _servicepath
 
 
 log = logging.getLogger('z3c.taskqueue')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue')
 
 #: The environment variable that turns autostart on or off.
 SWITCH = 'Z3C_TASKQUEUE_AUTOSTART'
@@ -178,8 +180,8 @@ def startServicesOnOpen(event):
     if not names:
         return
     if not enabled():
-        log.info('Not starting task services %s: autostart is off in this'
-                 ' process (%s)', ', '.join('%s@%s' % n for n in names),
-                 SWITCH)
+        detail.info('Not starting task services %s: autostart is off in'
+                    ' this process (%s)',
+                    ', '.join('%s@%s' % n for n in names), SWITCH)
         return
     startServices(event.database, names)

@@ -42,6 +42,8 @@ from z3c.taskqueue.dashboard.pages import NotFound
 
 
 log = logging.getLogger('z3c.taskqueue.dashboard')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue.dashboard')
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -230,7 +232,7 @@ class Dashboard:
             jobid = pages.jobId(match.group(1))
             done = getattr(actions, match.group(2))(self.db, self.path,
                                                     jobid)
-        log.info('Dashboard: %s', done)
+        detail.info('Dashboard: %s', done)
         return self.respond(request, start_response, '200 OK',
                             self.templates['done'](
                                 base=base, service=self.serviceName,

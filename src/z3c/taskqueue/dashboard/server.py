@@ -27,6 +27,8 @@ from z3c.taskqueue.dashboard.app import Dashboard
 
 
 log = logging.getLogger('z3c.taskqueue.dashboard')
+# What the old package never logged (see docs/operations.rst).
+detail = logging.getLogger('z3c_taskqueue.dashboard')
 
 #: The most connections the dashboard keeps open (waitress's default is
 #: 100), fewer if the process may not open that many files.
@@ -145,9 +147,9 @@ def dashboard(args):
                                    args=(app, stopping), daemon=True)
         sampler.start()
         host, port = server.effective_host, server.effective_port
-        log.info('Dashboard of %s at http://%s:%s/ (%s)', args.service,
-                 host, port, 'actions for those with the token' if token
-                 else 'read only')
+        detail.info('Dashboard of %s at http://%s:%s/ (%s)', args.service,
+                    host, port, 'actions for those with the token'
+                    if token else 'read only')
         previous = signal.signal(signal.SIGTERM,
                                  lambda signum, frame: stop(server))
         try:
