@@ -19,7 +19,6 @@ import doctest
 import logging
 import unittest
 
-import transaction
 import zope.component.testing
 
 from z3c.taskqueue.tests import test_doctests
@@ -101,15 +100,11 @@ class DetailLoggerTests(unittest.TestCase):
         self.assertEqual(self.old.records, [])
 
 
-def tearDownEveryLevel(test):
-    test_doctests.tearDownLegacy(test)
-
-
 def test_suite():
     return unittest.TestSuite([
         unittest.defaultTestLoader.loadTestsFromName(__name__),
         doctest.DocFileSuite(
             '../legacy-processor.rst',
-            setUp=setUpEveryLevel, tearDown=tearDownEveryLevel,
+            setUp=setUpEveryLevel, tearDown=test_doctests.tearDownLegacy,
             optionflags=test_doctests.OPTIONFLAGS),
     ])
