@@ -988,10 +988,13 @@ class IProcessingService(ITaskService):
         """Recover at once the jobs of every lease whose owner starts with
         ``owner`` (``'host:pid:'``: a worker process that died or was
         killed), as ``recoverExpired()`` does for an expired lease, with
-        ``reason`` as their error.  A running job whose id is in
-        ``killed`` (a dict of job id to error) ends in ``error`` with that
-        error, charged one attempt, and is not tried again.  Return the
-        ids of the jobs recovered.
+        ``reason`` as their error.  A job whose id is in ``killed`` (a
+        dict of job id to error) ends in ``error`` with that error,
+        charged one attempt, and is not tried again.  The jobs running in
+        the process's other threads were killed through no fault of their
+        own: they wait again, uncharged, with no error.  Without
+        ``killed``, the running jobs are charged as for an expired lease.
+        Return the ids of the jobs recovered.
 
         .. versionadded:: 1.0
         """
