@@ -61,4 +61,4 @@ docs: $(VENV)/.installed
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) var docs/_build build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .venv-minimal var docs/_build build *.egg-info src/*.egg-info

@@ -362,3 +362,26 @@ def fillDisk(directory):
             except OSError:
                 pass
     return path
+
+
+def installed(*modules):
+    """Tell whether the distributions that provide ``modules`` (dotted
+    names) are installed, without importing the modules themselves.
+
+    For the layers of optional extras: a test module that finds them
+    missing skips its tests, saying so.  Only a module that is not there
+    reads as missing; any other ImportError (one inside this package, or
+    in an installed distribution) is raised when the module is imported.
+    """
+    import importlib.util
+    for name in modules:
+        try:
+            if importlib.util.find_spec(name) is None:
+                return False
+        except ModuleNotFoundError as error:
+            # A parent package is missing (plone.app without Plone).
+            if error.name is None or not (name + '.').startswith(
+                    error.name + '.'):
+                raise
+            return False
+    return True
