@@ -204,7 +204,15 @@ class CommandTests(unittest.TestCase):
                                             '--service', 'tasks')
         self.assertIn('completed    3\n', out)
         self.assertIn('queued       2\n', out)
-        self.assertTrue(mine and theirs)
+        db = openDatabase(self.uri)
+        try:
+            connection = db.open()
+            service = connection.root()['tasks']
+            self.assertEqual([service.getStatus(i) for i in mine + theirs],
+                             ['completed'] * 3 + ['queued'] * 2)
+            connection.close()
+        finally:
+            db.close()
 
     def test_add_count_is_checked(self):
         self.run_command('init', self.uri, '--service', 'tasks')

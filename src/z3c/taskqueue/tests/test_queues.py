@@ -143,7 +143,13 @@ class PriorityTests(_Base):
             self.assertEqual(self.service.claimNextJob(queue=start), high)
             self.service.cancel(high)   # processing: left as it is
             self.tm.abort()
-        self.assertTrue(low)
+        # The aborts left every job waiting; with the urgent one gone,
+        # the others come in their order.
+        self.assertEqual(self.service.getStatus(high), 'queued')
+        self.assertEqual({self.service.getStatus(j) for j in low},
+                         {'queued'})
+        self.service.cancel(high)
+        self.assertEqual(self.claim(limit=20), low)
 
     def test_a_cron_job_gets_its_priority_when_due(self):
         plain = [self.service.add('echo', i) for i in range(3)]
