@@ -166,9 +166,13 @@ registerTasks()
 
 
 def startWorker(uri, service='tasks', threads=1, wait=0.1, lease=60.0,
-                imports=('z3c.taskqueue.testing',), log=None, extra=()):
-    """Start a worker process; return its ``subprocess.Popen``."""
-    command = workerCommand() + [
+                imports=('z3c.taskqueue.testing',), log=None, extra=(),
+                debug=False):
+    """Start a worker process; return its ``subprocess.Popen``.
+
+    With ``debug``, it logs at DEBUG level too (``--debug``).
+    """
+    command = workerCommand() + ['--debug'] * bool(debug) + [
         'worker', uri, '--service', service, '--threads', str(threads),
         '--wait', str(wait), '--lease', str(lease)]
     for module in imports:

@@ -167,8 +167,11 @@ class WorkerProcessTests(WorkerProcessFixture):
             self.startWorker()
         self.waitUntil(self.allCompleted(JOBS))
         self.assertExactlyOnce(ids)
+        # Each job ran in one of the workers.  That each worker ran some
+        # is not asserted: which one takes a job is up to timing, and one
+        # that starts late may find none left.
         pids = {self.service.getResult(jobid) for jobid in ids}
-        self.assertEqual(pids, {worker.pid for worker in self.workers})
+        self.assertLessEqual(pids, {worker.pid for worker in self.workers})
 
     def test_killed_workers_lose_no_job_and_double_none(self):
         # Jobs take a while, so that kills hit running jobs.
@@ -228,13 +231,13 @@ class WorkerProcessTests(WorkerProcessFixture):
         # A batch that was killed is not charged: nothing was committed.
         # Only a job that a worker claimed with a lease (after shared
         # commits kept conflicting) and that was killed while it ran is
-        # charged again; most jobs ran in shared commits, never claimed.
+        # charged again.  How many jobs ran in shared commits, never
+        # claimed, is not asserted: it depends on how often the workers'
+        # commits conflicted, which is up to timing.
         jobs = [self.service.jobs[jobid] for jobid in ids]
         charged = [job for job in jobs if job.attempts != 1]
         self.assertEqual([job for job in charged if job._lastLease is None],
                          [])
-        shared = [job for job in jobs if job._lastLease is None]
-        self.assertGreater(len(shared), len(jobs) / 2)
 
     def test_dependants_run_after_their_dependencies_through_kills(self):
         from z3c.taskqueue import testing

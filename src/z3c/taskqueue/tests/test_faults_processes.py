@@ -138,15 +138,18 @@ class ZEOFaultTests(WorkerProcessFixture, unittest.TestCase):
         worker.kill()
         worker.wait()
         os.remove(pause)
-        self.startWorker(threads=1, lease=2)
+        second = self.startWorker(threads=1, lease=2)
         everything = ids
         self.waitFinished(everything)
         self.assertEqual(set(self.statuses(everything)), {'completed'})
         attempts = {i: self.service.jobs[i].attempts for i in everything}
         self.assertEqual(attempts.pop(jobid), 2)
         self.assertEqual(set(attempts.values()), {1})
-        self.assertIn('was lost', self.service.getError(jobid) or
-                      'was lost')
+        # The completed job keeps no error: the log of the worker that
+        # recovered it says why its run was charged.
+        self.assertRegex(self.logOf(second),
+                         r'Job %d: the worker \S+ was lost: its lease'
+                         r' expired at .*; trying again' % jobid)
 
     def test_stop_timeout_gives_back_a_job_that_does_not_end(self):
         # Item 4.
@@ -190,13 +193,27 @@ class FullDiskTests(ZEOFaultTests):
         self.disk = mountSmallDisk(self, '8m')
         return self.disk
 
+    def failedTimes(self, worker, count):
+        """Return a condition: ``worker`` logged its ``count``-th failure
+        in a row."""
+        import re
+
+        def failed():
+            counts = re.findall(r'could not .* \((\d+) times\)',
+                                self.logOf(worker))
+            return max(map(int, counts), default=0) >= count
+        failed.__name__ = 'worker %d failed %d times' % (worker.pid, count)
+        return failed
+
     def test_a_full_disk_fails_no_job(self):
         from z3c.taskqueue.tests._support import fillDisk
         ids = self.addJobs(100)
         filler = fillDisk(self.disk)
-        worker = self.startWorker(threads=2, lease=5)
+        worker = self.startWorker(threads=2, lease=5, debug=True)
         self.waitForLog(worker, 'No space left on device')
-        time.sleep(2)       # the worker keeps trying meanwhile
+        # The worker keeps trying meanwhile, and says so at DEBUG level:
+        # once it has failed three more times, still no job failed.
+        self.waitUntil(self.failedTimes(worker, 4))
         self.assertEqual(self.counts()['error'], 0, self.describe())
         os.remove(filler)
         self.waitFinished(ids)
