@@ -395,9 +395,14 @@ class TimeoutTests(ControlTestBase):
         self.assertTrue(thread.is_alive())
 
     def test_a_quick_job_is_not_interrupted_later(self):
+        from z3c.taskqueue import _timelimit
         jobid = self.service.add('echo', 'x', timeout=0.05)
         self.service.processNext()
-        time.sleep(0.2)     # past the limit: nothing may be raised now
+        # The watchdog ends once it has no armed alarm left: at once if
+        # the job's alarm was disarmed; else when it has fired it, in
+        # this thread (the JobTimeout would be raised here).
+        _timelimit._watchdog.join(WAIT)
+        self.assertIsNone(_timelimit._watchdog.thread)
         self.assertEqual(self.service.getResult(jobid), 'x')
 
     def test_bad_timeouts_are_refused(self):

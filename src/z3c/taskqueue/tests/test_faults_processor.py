@@ -386,8 +386,13 @@ class FullDiskTests(ProcessorFaultTestBase):
 
 
 class BrokenStorageTests(ProcessorFaultTestBase):
-    """Item 7: a FileStorage that closed itself (as it does when it fails
-    to finish a commit) is reopened, and the work goes on."""
+    """Item 7: a FileStorage that is closed under the processor is
+    reopened, and the work goes on.
+
+    The fault is staged: a task closes the storage.  A FileStorage closes
+    itself so when it fails to finish a commit (``tpc_finish``); no
+    commit fails here, only the state such a failure leaves is made.
+    """
 
     def openDatabase(self):
         import tempfile
