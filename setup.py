@@ -73,6 +73,14 @@ setup(
         'z3c.autoinclude.plugin': [
             'target = plone',
         ],
+        # Databases of z3c.taskqueue 0.2 and lovely.remotetask, converted
+        # with zodbupdate --convert-py3 (see docs/upgrading.rst).
+        'zodbupdate': [
+            'renames = z3c.taskqueue._zodbupdate:renames',
+        ],
+        'zodbupdate.decode': [
+            'decodes = z3c.taskqueue._zodbupdate:decodes',
+        ],
     },
     extras_require={
         # The web dashboard and /metrics (z3c-taskqueue dashboard).
@@ -95,6 +103,8 @@ setup(
             'zope.site',
             'zope.testing',
             'zope.testrunner >= 6.4',
+            # The upgrade tests convert Python 2 databases with it.
+            'zodbupdate',
         ],
         'autostart': [
             'zope.processlifetime',

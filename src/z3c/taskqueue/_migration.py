@@ -13,6 +13,10 @@
 ##############################################################################
 """Migration of a task service to the current layout of its indexes.
 
+Layout version 0 is that of z3c.taskqueue 0.2 and lovely.remotetask, on
+Python 2 (see ``_layout0``): it is told by its old attributes, since a
+service of layout version 1 has no ``_layout`` either.
+
 Layout version 1 (z3c.taskqueue 1.0 before queues had names) kept eight
 anonymous queues keyed by time, an id set per status (processing
 included) and the lease of a claimed job in the job.  Version 2 keeps
@@ -23,14 +27,16 @@ index (``statusindex``) in objects of their own.
 The migration runs once, in the transaction of the first method that
 uses the service; it writes the service object, so two transactions
 that migrate at once conflict and the second, retried, finds the work
-done.  It rewrites the queued jobs (their queue keys) and nothing else
-that is large: the schedule and the id sets are taken over as they are.
+done.  From layout version 1 it rewrites the queued jobs (their queue
+keys) and nothing else that is large: the schedule and the id sets are
+taken over as they are.  From layout version 0 it rewrites every job.
 Only the migration that commits says so in the log.
 """
 import functools
 import logging
 
 from z3c.taskqueue import _index
+from z3c.taskqueue import _layout0
 from z3c.taskqueue import _servicepath
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.job import loads
@@ -59,14 +65,26 @@ def migrated(method):
     return wrapper
 
 
-def migrate(service):
+def layoutOf(service):
+    """Return the layout version of ``service``."""
+    if _layout0.isLayout0(service):
+        return 0
+    return service._layout
+
+
+def migrate(service, timezone=None):
     """Bring ``service`` to layout version ``LAYOUT``, in this transaction.
 
-    Return the number of jobs whose index entries moved.
+    Return the number of jobs whose index entries moved.  ``timezone``
+    (an IANA name) is the zone of the naive datetimes of layout version
+    0; None: the local zone of this process.
     """
-    if service._layout == LAYOUT:
+    layout = layoutOf(service)
+    if layout == LAYOUT:
         return 0
-    if service._layout != 1:
+    if layout == 0:
+        return migrateLayout0(service, timezone)
+    if layout != 1:
         raise ValueError('task service %r has the unknown layout version %r'
                          % (service, service._layout))
     state = service.__dict__
@@ -106,6 +124,19 @@ def migrate(service):
     del service._byStatus
     service._layout = LAYOUT
     whenCommitted(service, 'Migrated task service %s from layout version 1'
+                  ' to %d; jobs moved to the new indexes: %d', name, LAYOUT,
+                  moved)
+    return moved
+
+
+def migrateLayout0(service, timezone=None):
+    """Bring ``service``, of layout version 0, to ``LAYOUT``."""
+    name = describe(service)
+    detail.info('Migrating task service %s from layout version 0 to %d',
+                name, LAYOUT)
+    moved = _layout0.migrate(service, timezone)
+    service._layout = LAYOUT
+    whenCommitted(service, 'Migrated task service %s from layout version 0'
                   ' to %d; jobs moved to the new indexes: %d', name, LAYOUT,
                   moved)
     return moved

@@ -1,0 +1,83 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""The zodbupdate maps for databases of z3c.taskqueue 0.2 and
+lovely.remotetask (entry points ``zodbupdate`` and ``zodbupdate.decode``).
+
+``renames`` maps the classes of lovely.remotetask to this package's, so
+that its task services, jobs, errors, stored processor factories and the
+interfaces its utilities were registered with load.  The classes of
+z3c.taskqueue 0.2 keep their names and need no rule.
+
+zc.queue's queues, which both old packages stored, are renamed to
+``_layout0.OldQueue`` only where zc.queue is not installed: zodbupdate
+applies a rule to the whole database, and where zc.queue is installed
+some other package may keep queues of its own.  The migration reads the
+old queues in either case, and a broken one too.
+
+``decodes`` names the attributes that are always text, which zodbupdate
+may decode with its ``--encoding-fallback``: not a job's ``error``
+(an exception instance before z3c.taskqueue 0.2.1, which zodbupdate
+cannot decode and stops at), nor its ``input`` or ``output`` (the
+application's data, text or bytes).  The migration decodes the errors
+(see ``_layout0``).
+"""
+import importlib.util
+
+
+renames = {
+    'lovely.remotetask.service TaskService':
+        'z3c.taskqueue.service TaskService',
+    'lovely.remotetask.job Job': 'z3c.taskqueue.job Job',
+    'lovely.remotetask.job CronJob': 'z3c.taskqueue.job CronJob',
+    'lovely.remotetask.task TaskError': 'z3c.taskqueue.interfaces TaskError',
+    'lovely.remotetask.processor SimpleProcessor':
+        'z3c.taskqueue.processor SimpleProcessor',
+    'lovely.remotetask.processor MultiProcessor':
+        'z3c.taskqueue.processor MultiProcessor',
+    # Registrations of local utilities name the interfaces.
+    'lovely.remotetask.interfaces ITaskService':
+        'z3c.taskqueue.interfaces ITaskService',
+    'lovely.remotetask.interfaces ITask': 'z3c.taskqueue.interfaces ITask',
+    'lovely.remotetask.interfaces IJob': 'z3c.taskqueue.interfaces IJob',
+    'lovely.remotetask.interfaces ICronJob':
+        'z3c.taskqueue.interfaces ICronJob',
+    'lovely.remotetask.interfaces IProcessor':
+        'z3c.taskqueue.interfaces IProcessor',
+    # z3c.taskqueue 0.2's own, which moved within the package.
+    'z3c.taskqueue.task TaskError': 'z3c.taskqueue.interfaces TaskError',
+}
+
+#: zc.queue's classes, under every name they were stored with (1.0 had
+#: ``PersistentQueue`` and ``CompositePersistentQueue``).
+ZC_QUEUE_CLASSES = ('Queue', 'BucketQueue', 'PersistentQueue',
+                    'CompositeQueue', 'CompositePersistentQueue')
+
+
+def zcQueueInstalled():
+    try:
+        return importlib.util.find_spec('zc.queue') is not None
+    except (ImportError, ValueError):
+        return False
+
+
+if not zcQueueInstalled():
+    renames.update(('zc.queue._queue ' + name, 'z3c.taskqueue._layout0'
+                    ' OldQueue') for name in ZC_QUEUE_CLASSES)
+
+
+decodes = {
+    '%s %s' % (cls, attribute): 'utf-8'
+    for cls in ('z3c.taskqueue.job Job', 'z3c.taskqueue.job CronJob')
+    for attribute in ('task', 'status')}
+decodes['z3c.taskqueue.service TaskService __name__'] = 'utf-8'
