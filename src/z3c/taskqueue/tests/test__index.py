@@ -321,3 +321,107 @@ class ConflictResolutionTests(unittest.TestCase):
 
         with self.assertRaises(ConflictError):
             self._concurrently(index, remove, add)
+
+
+class ReadCurrentTests(unittest.TestCase):
+    """``readCurrentKey`` and ``readCurrentTree`` make a commit conflict
+    with a concurrent change of what they read, in two connections on a
+    real database."""
+
+    def setUp(self):
+        import BTrees
+        import ZODB
+        import transaction
+        self.db = ZODB.DB(None)
+        self.addCleanup(self.db.close)
+        self.tms = []
+        tm, root = self.open()
+        root['tree'] = tree = BTrees.family64.IO.BTree()
+        root['small'] = BTrees.family64.IO.BTree({1: 'a', 2: 'b'})
+        root['set'] = BTrees.family64.II.TreeSet(range(1000))
+        root['scratch'] = BTrees.family64.IO.BTree()
+        for key in range(0, 200000, 2):    # many buckets, two levels
+            tree[key] = 'x'
+        tm.commit()
+        self.assertIsInstance(tree.__getstate__()[0][0], type(tree))
+        self.transaction = transaction
+
+    def open(self):
+        import transaction
+        tm = transaction.TransactionManager()
+        connection = self.db.open(tm)
+        self.addCleanup(connection.close)
+        self.addCleanup(tm.abort)
+        return tm, connection.root()
+
+    def race(self, read, change):
+        """Have ``read(root)`` in one transaction, ``change(root)`` commit
+        in another, and then commit the first; tell whether it
+        conflicted."""
+        from ZODB.POSException import ConflictError
+        reader, readerRoot = self.open()
+        writer, writerRoot = self.open()
+        read(readerRoot)
+        readerRoot['scratch'][1] = 'a write, so that it commits'
+        change(writerRoot)
+        writer.commit()
+        try:
+            reader.commit()
+        except ConflictError:
+            return True
+        return False
+
+    def test_a_change_of_the_key_conflicts(self):
+        from z3c.taskqueue._index import readCurrentKey
+        self.assertTrue(self.race(
+            lambda root: readCurrentKey(root['tree'], 5000),
+            lambda root: root['tree'].__setitem__(5001, 'new')))
+
+    def test_a_removal_of_the_key_conflicts(self):
+        from z3c.taskqueue._index import readCurrentKey
+        self.assertTrue(self.race(
+            lambda root: readCurrentKey(root['tree'], 5000),
+            lambda root: root['tree'].__delitem__(5000)))
+
+    def test_a_change_in_another_bucket_does_not(self):
+        from z3c.taskqueue._index import readCurrentKey
+        self.assertFalse(self.race(
+            lambda root: readCurrentKey(root['tree'], 5000),
+            lambda root: root['tree'].__setitem__(150001, 'new')))
+
+    def test_a_tree_of_one_inline_bucket(self):
+        from z3c.taskqueue._index import readCurrentKey
+        self.assertTrue(self.race(
+            lambda root: readCurrentKey(root['small'], 3),
+            lambda root: root['small'].__setitem__(3, 'c')))
+
+    def test_an_empty_tree_that_gets_its_first_key(self):
+        import BTrees
+        from z3c.taskqueue._index import readCurrentKey
+        tm, root = self.open()
+        root['empty'] = BTrees.family64.IO.BTree()
+        tm.commit()
+        self.assertTrue(self.race(
+            lambda root: readCurrentKey(root['empty'], 7),
+            lambda root: root['empty'].__setitem__(7, 'first')))
+
+    def test_a_whole_tree_set(self):
+        from z3c.taskqueue._index import readCurrentTree
+        self.assertTrue(self.race(
+            lambda root: readCurrentTree(root['set']),
+            lambda root: root['set'].add(5000)))
+
+    def test_nothing_changed_nothing_conflicts(self):
+        from z3c.taskqueue._index import readCurrentKey
+        from z3c.taskqueue._index import readCurrentTree
+        self.assertFalse(self.race(
+            lambda root: (readCurrentKey(root['tree'], 5000),
+                          readCurrentTree(root['set'])),
+            lambda root: root.__setitem__('other', 1)))
+
+    def test_objects_not_yet_stored_are_skipped(self):
+        import BTrees
+        from z3c.taskqueue._index import readCurrentKey
+        from z3c.taskqueue._index import readCurrentTree
+        readCurrentKey(BTrees.family64.IO.BTree({1: 'a'}), 1)
+        readCurrentTree(BTrees.family64.II.TreeSet([1]))
