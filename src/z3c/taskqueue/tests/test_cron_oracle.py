@@ -11,7 +11,10 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Cron schedules against brute-force oracles that walk real UTC minutes."""
+"""Cron schedules against brute-force oracles that walk real UTC minutes.
+
+The oracles know nothing of the package: the fields of an entry are drawn
+as the sets of values they name, and their text is rendered from them."""
 import bisect
 import calendar
 import datetime
@@ -93,33 +96,122 @@ def transitions(zone, year):
     return tuple(found)
 
 
+# The entries the oracle knows: each field is drawn as the set of values
+# it names, and its crontab text is rendered from that set.  Nothing of
+# the package (its parser, its names, its macros) is used: every entry
+# drawn is valid, and the parser must accept it.
+
+MONTHS = ('jan', 'feb', 'mar', 'apr', 'may', 'jun',
+          'jul', 'aug', 'sep', 'oct', 'nov', 'dec')
+WEEKDAYS = ('sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat')
+# The longest month of each number, leap years counted.
+MONTH_DAYS = (None, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+class Field:
+    """One field of an entry: its crontab text, and the values it names.
+    """
+
+    def __init__(self, text, values):
+        self.text = text
+        self.values = frozenset(values)
+
+    @property
+    def star(self):
+        """Whether the text starts with '*': cronie's *_STAR flags."""
+        return self.text.startswith('*')
+
+
+def every(lo, hi, step=1):
+    """``*`` or ``*/step``."""
+    return Field('*' if step == 1 else '*/%d' % step,
+                 range(lo, hi + 1, step))
+
+
+def only(*values):
+    """A list of numbers: ``0,30``."""
+    return Field(','.join(map(str, values)), values)
+
+
+def span(first, last, step=1):
+    """A range: ``0-4`` or ``0-4/2``."""
+    return Field('%d-%d' % (first, last) + ('/%d' % step) * (step != 1),
+                 range(first, last + 1, step))
+
+
+class Entry:
+    """A crontab entry as cronie's crontab(5) reads its fields."""
+
+    def __init__(self, minute, hour, dom=None, month=None, dow=None,
+                 text=None, separator=' '):
+        dom = dom or every(1, 31)
+        month = month or every(1, 12)
+        dow = dow or every(0, 7)
+        self.expression = text or separator.join(
+            field.text for field in (minute, hour, dom, month, dow))
+        self.minutes = minute.values
+        self.hours = hour.values
+        self.days = dom.values
+        self.months = month.values
+        self.weekdays = frozenset(day % 7 for day in dow.values)  # 7: Sun
+        # A day field that starts with '*' makes both day fields have to
+        # match; otherwise either may.
+        self.both_days = dom.star or dow.star
+        # An entry whose minute or hour starts with '*' follows the wall
+        # clock through DST changes; the others run at fixed times.
+        self.wall = minute.star or hour.star
+
+    def canFire(self):
+        """Whether some date matches: with both day fields to match, a
+        day of the month must fall in one of the months."""
+        return not self.both_days or any(
+            day <= MONTH_DAYS[month]
+            for month in self.months for day in self.days)
+
+    def __repr__(self):
+        return repr(self.expression)
+
+
+#: The @ names, as crontab(5) defines them.
+MACROS = {
+    '@yearly': Entry(only(0), only(0), only(1), only(1), text='@yearly'),
+    '@annually': Entry(only(0), only(0), only(1), only(1),
+                       text='@annually'),
+    '@monthly': Entry(only(0), only(0), only(1), text='@monthly'),
+    '@weekly': Entry(only(0), only(0), dow=only(0), text='@weekly'),
+    '@daily': Entry(only(0), only(0), text='@daily'),
+    '@midnight': Entry(only(0), only(0), text='@midnight'),
+    '@hourly': Entry(only(0), every(0, 23), text='@hourly'),
+}
+
+
 class CrontabOracle:
     """cronie's rules applied to real UTC minutes, one minute at a time.
 
-    Written from the rules, not from the engine: each UTC minute is turned
-    into local time with zoneinfo.  An entry whose minute or hour field
-    starts with '*' fires whenever the local time matches.  Any other
-    entry fires at a minute whose local time passes one or more matching
-    local times that the clock has not shown before: normally just the
-    minute's own; after a jump forward, also the times jumped over; after
-    a jump back, none until the clock is past where it was.
+    Written from the rules, not from the engine, and given the values of
+    the fields, not their text: each UTC minute is turned into local time
+    with zoneinfo.  An entry whose minute or hour field starts with '*'
+    fires whenever the local time matches.  Any other entry fires at a
+    minute whose local time passes one or more matching local times that
+    the clock has not shown before: normally just the minute's own; after
+    a jump forward, also the times jumped over; after a jump back, none
+    until the clock is past where it was.
     """
 
-    def __init__(self, expression, zone):
-        from z3c.taskqueue._crontab import parse
-        tab = parse(expression)
-        self.tab = tab
+    def __init__(self, entry, zone):
+        self.entry = entry
         self.zone = zoneinfo.ZoneInfo(zone)
-        self.wall = tab.wall
+        self.wall = entry.wall
 
     def matches(self, clock):
         t = time.gmtime(clock)
-        tab = self.tab
+        entry = self.entry
         sunday0 = (t.tm_wday + 1) % 7
-        in_days, in_weekdays = t.tm_mday in tab.days, sunday0 in tab.weekdays
-        return (t.tm_min in tab.minutes and t.tm_hour in tab.hours
-                and t.tm_mon in tab.months
-                and ((in_days and in_weekdays) if tab.dom_star or tab.dow_star
+        in_days = t.tm_mday in entry.days
+        in_weekdays = sunday0 in entry.weekdays
+        return (t.tm_min in entry.minutes and t.tm_hour in entry.hours
+                and t.tm_mon in entry.months
+                and ((in_days and in_weekdays) if entry.both_days
                      else (in_days or in_weekdays)))
 
     def local(self, instant):
@@ -176,6 +268,12 @@ class LegacyOracle:
         self.weekdays = given.get('dayOfWeek')
         self.months = given.get('month')
 
+    def canFire(self):
+        """Whether a day of the month falls in one of the months."""
+        return self.days is None or any(
+            day <= MONTH_DAYS[month]
+            for month in self.months or range(1, 13) for day in self.days)
+
     def matches(self, instant):
         t = time.gmtime(instant)
         return all(values is None or value in values for value, values in (
@@ -196,50 +294,79 @@ def _values(lo, hi, likely):
 
 
 @st.composite
-def field_text(draw, lo, hi, likely, names=None, star=0.4):
-    value = _values(lo, hi, likely)
-    kind = draw(st.sampled_from(
-        ['*'] * round(10 * star) + ['*/', 'n', 'list', 'range', 'range/']
-        * 2))
-    if kind == '*':
-        return '*'
-    if kind == '*/':
-        return '*/%d' % draw(st.integers(1, max(1, (hi - lo) // 2)))
-    if kind == 'n':
-        text = str(draw(value))
-    elif kind == 'list':
-        text = ','.join(str(v) for v in draw(
-            st.lists(value, min_size=2, max_size=4)))
-    else:
-        a, b = sorted((draw(value), draw(value)))
-        text = '%d-%d' % (a, b)
-        if kind == 'range/':
-            text += '/%d' % draw(st.integers(1, 5))
-    if names and draw(st.booleans()):
-        # Write some numbers as names.
-        text = '-'.join(
-            names[int(part) - lo] if part.isdigit()
-            and 0 <= int(part) - lo < len(names) else part
-            for part in text.split('-'))
-    return text
+def _number(draw, value, lo, names):
+    """``value`` as text: a number, or its name in any case."""
+    if names and 0 <= value - lo < len(names) and draw(st.booleans()):
+        name = names[value - lo]
+        return draw(st.sampled_from((name, name.upper(), name.title())))
+    return str(value)
 
 
 @st.composite
-def expressions(draw):
-    from z3c.taskqueue._crontab import DAY_NAMES
-    from z3c.taskqueue._crontab import MACROS
-    from z3c.taskqueue._crontab import MONTH_NAMES
+def fields(draw, lo, hi, likely, names=None, star=0.4):
+    """A field of values from ``lo`` to ``hi``: a ``Field``."""
+    value = _values(lo, hi, likely)
+    kind = draw(st.sampled_from(
+        ['*'] * round(10 * star) + ['*/', 'set', 'items'] * 2))
+    if kind == '*':
+        return every(lo, hi)
+    if kind == '*/':
+        return every(lo, hi, draw(st.integers(1, hi - lo + 1)))
+    if kind == 'set':
+        # A set of values, written as numbers, names and runs in any
+        # order.
+        values = sorted(draw(st.sets(value, min_size=1, max_size=8)))
+        runs = []
+        for v in values:
+            if runs and runs[-1][1] == v - 1:
+                runs[-1][1] = v
+            else:
+                runs.append([v, v])
+        items = []
+        for first, last in runs:
+            if first < last and draw(st.booleans()):
+                items.append('%s-%s' % (draw(_number(first, lo, names)),
+                                        draw(_number(last, lo, names))))
+            else:
+                items += [draw(_number(v, lo, names))
+                          for v in range(first, last + 1)]
+        return Field(','.join(draw(st.permutations(items))), values)
+    # A list of single values, ranges with or without a step, and '*/'.
+    texts, values = [], set()
+    for i in range(draw(st.integers(1, 3))):
+        item = draw(st.sampled_from(['n', 'range', 'range/', '*/']))
+        if item == '*/':
+            field = every(lo, hi, draw(st.integers(2, hi - lo + 1)))
+            texts.append(field.text)
+            values |= field.values
+            continue
+        first, last = sorted((draw(value), draw(value)))
+        if item == 'n':
+            last = first
+        step = draw(st.integers(1, 5)) if item == 'range/' else 1
+        text = draw(_number(first, lo, names))
+        if item != 'n':
+            text += '-' + draw(_number(last, lo, names))
+        if step != 1:
+            text += '/%d' % step
+        texts.append(text)
+        values.update(range(first, last + 1, step))
+    return Field(','.join(texts), values)
+
+
+@st.composite
+def entries(draw):
     if draw(st.integers(0, 14)) == 0:
-        return draw(st.sampled_from(sorted(MACROS)))
-    fields = [
-        draw(field_text(0, 59, (0, 1, 15, 29, 30, 31, 45, 59))),
+        return MACROS[draw(st.sampled_from(sorted(MACROS)))]
+    entry = Entry(
+        draw(fields(0, 59, (0, 1, 15, 29, 30, 31, 45, 59))),
         # Most transitions happen between 0:00 and 4:00 local time.
-        draw(field_text(0, 23, (0, 1, 2, 3, 4, 23))),
-        draw(field_text(1, 31, (1, 15, 28, 29, 30, 31), star=0.7)),
-        draw(field_text(1, 12, (3, 4, 9, 10, 11), MONTH_NAMES, star=0.8)),
-        draw(field_text(0, 7, (0, 6, 7), DAY_NAMES, star=0.7)),
-    ]
-    return ' '.join(fields)
+        draw(fields(0, 23, (0, 1, 2, 3, 4, 23))),
+        draw(fields(1, 31, (1, 15, 28, 29, 30, 31), star=0.7)),
+        draw(fields(1, 12, (2, 3, 4, 9, 10, 11), MONTHS, star=0.8)),
+        draw(fields(0, 7, (0, 6, 7), WEEKDAYS, star=0.7)),
+        separator=draw(st.sampled_from((' ', '  ', '\t'))))
+    return entry
 
 
 @st.composite
@@ -284,13 +411,18 @@ class CrontabOracleTests(unittest.TestCase):
         from z3c.taskqueue._cron import CronSchedule
         return CronSchedule(expression, zone)
 
-    def _check(self, expression, zone, begin, span=2 * DAY):
-        try:
-            schedule = self._makeOne(expression, zone)
-        except ValueError:
-            assume(False)
-        oracle = CrontabOracle(expression, zone)
-        describe = '%r in %s (from %s)' % (expression, zone, fmt(begin, zone))
+    def _check(self, entry, zone, begin, span=2 * DAY):
+        if not entry.canFire():
+            # Both day fields must match, and no date does: refused.
+            with self.assertRaises(ValueError) as raised:
+                self._makeOne(entry.expression, zone)
+            self.assertIn('the job would never run', str(raised.exception))
+            return
+        # Every other entry is valid: the parser must accept it.
+        schedule = self._makeOne(entry.expression, zone)
+        oracle = CrontabOracle(entry, zone)
+        describe = '%r in %s (from %s)' % (entry.expression, zone,
+                                           fmt(begin, zone))
         _assert_matches_oracle(self, schedule, oracle, begin, begin + span,
                                describe)
 
@@ -298,32 +430,60 @@ class CrontabOracleTests(unittest.TestCase):
     @given(st.data())
     def test_random_expressions_around_transitions(self, data):
         zone = data.draw(st.sampled_from(ZONES), 'zone')
-        expression = data.draw(expressions(), 'expression')
+        entry = data.draw(entries(), 'entry')
         begin = data.draw(instants(zone), 'begin')
-        self._check(expression, zone, begin)
+        self._check(entry, zone, begin)
 
     def test_every_transition_of_some_zones_with_wall_and_fixed_times(self):
         # Deterministic sweep: each change of these zones from 2020 to
         # 2027, with an entry that follows the wall clock and one that
         # runs at fixed local times, both matching around the change.
-        expressions = ('*/15 * * * *', '*/30 0-4 * * *',
-                       '0,30 0-3 * * *', '15 2 * * *', '45 1 * * *',
-                       '0 0 * * *', '30 23 * * *')
+        entries = (
+            ('*/15 * * * *', Entry(every(0, 59, 15), every(0, 23))),
+            ('*/30 0-4 * * *', Entry(every(0, 59, 30), span(0, 4))),
+            ('0,30 0-3 * * *', Entry(only(0, 30), span(0, 3))),
+            ('15 2 * * *', Entry(only(15), only(2))),
+            ('45 1 * * *', Entry(only(45), only(1))),
+            ('0 0 * * *', Entry(only(0), only(0))),
+            ('30 23 * * *', Entry(only(30), only(23))))
+        for expression, entry in entries:
+            self.assertEqual(entry.expression, expression)
         for zone in ('Europe/Berlin', 'Australia/Lord_Howe',
                      'America/Santiago', 'Antarctica/Troll'):
             for year in range(2020, 2028):
                 for change in transitions(zone, year):
-                    for expression in expressions:
-                        self._check(expression, zone, change - 6 * HOUR,
+                    for expression, entry in entries:
+                        self._check(entry, zone, change - 6 * HOUR,
                                     span=12 * HOUR)
 
     def test_the_day_apia_skipped(self):
         # Samoa skipped 2011-12-30: fixed times of that day run once, at
         # the first minute of the 31st.
-        for expression in ('0 12 * * *', '*/20 * * * *', '0 0 30 12 *',
-                           '0 9 * * FRI'):
-            self._check(expression, 'Pacific/Apia', utc(2011, 12, 29),
+        entries = (
+            ('0 12 * * *', Entry(only(0), only(12))),
+            ('*/20 * * * *', Entry(every(0, 59, 20), every(0, 23))),
+            ('0 0 30 12 *', Entry(only(0), only(0), only(30), only(12))),
+            ('0 9 * * FRI', Entry(only(0), only(9),
+                                  dow=Field('FRI', {5}))))
+        for expression, entry in entries:
+            self.assertEqual(entry.expression, expression)
+            self._check(entry, 'Pacific/Apia', utc(2011, 12, 29),
                         span=3 * DAY)
+
+    @SETTINGS
+    @given(entries())
+    def test_the_parser_reads_the_values_the_oracle_drew(self, entry):
+        # Not needed by the tests above, which compare firing times; when
+        # one of them fails, this one tells whether the parser is wrong.
+        from z3c.taskqueue._crontab import parse
+        assume(entry.canFire())
+        tab = parse(entry.expression)
+        self.assertEqual((set(tab.minutes), set(tab.hours), set(tab.days),
+                          set(tab.months), set(tab.weekdays)),
+                         (entry.minutes, entry.hours, entry.days,
+                          entry.months, entry.weekdays))
+        self.assertEqual(tab.dom_star or tab.dow_star, entry.both_days)
+        self.assertEqual(tab.wall, entry.wall)
 
 
 class LegacyOracleTests(unittest.TestCase):
@@ -341,10 +501,14 @@ class LegacyOracleTests(unittest.TestCase):
             if data.draw(st.integers(0, 3), name + '?') == 0:
                 fields[name] = tuple(data.draw(st.lists(
                     st.integers(lo, hi), min_size=1, max_size=4), name))
-        try:
-            schedule = LegacySchedule(**fields)
-        except ValueError:
-            assume(False)
+        oracle = LegacyOracle(**fields)
+        if not oracle.canFire():
+            # A day that falls in none of the months: refused.
+            with self.assertRaises(ValueError) as raised:
+                LegacySchedule(**fields)
+            self.assertIn('the job would never run', str(raised.exception))
+            return
+        schedule = LegacySchedule(**fields)
         begin = data.draw(st.integers(utc(1970), utc(2100)), 'begin')
-        _assert_matches_oracle(self, schedule, LegacyOracle(**fields),
-                               begin, begin + 8 * DAY, repr(fields))
+        _assert_matches_oracle(self, schedule, oracle, begin,
+                               begin + 8 * DAY, repr(fields))
