@@ -239,11 +239,13 @@ def us(ns):
     return ns / 1000
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--calls', type=int, default=1000,
                         help='next fire times asked per expression and zone')
-    arguments = parser.parse_args()
+    parser.add_argument('--no-fail', action='store_true',
+                        help='exit with status 0 even when a goal is missed')
+    arguments = parser.parse_args(argv)
     count = arguments.calls
     rng = random.Random(SEED)
 
@@ -318,15 +320,16 @@ def main():
     print('  median %.2f us, 90th percentile %.2f us' % (
         us(cold_median), us(statistics.quantiles(cold_samples, n=10)[-1])))
     print()
-    verdict = 'met' if us(overall) <= GOAL_US else 'NOT met'
-    print('Goal: median <= %d us per next fire time: %s.' % (GOAL_US, verdict))
-    verdict = 'met' if us(cold_median) <= GOAL_US else 'NOT met'
-    print('Goal: cold median <= %d us: %s.' % (GOAL_US, verdict))
+    met = [us(overall) <= GOAL_US, us(cold_median) <= GOAL_US]
+    print('Goal: median <= %d us per next fire time: %s.'
+          % (GOAL_US, 'met' if met[0] else 'NOT met'))
+    print('Goal: cold median <= %d us: %s.'
+          % (GOAL_US, 'met' if met[1] else 'NOT met'))
     if croniter is not None:
         print('"same": answers equal to croniter\'s.  Where they differ,'
               ' the two libraries')
         print('disagree on a rule; cron.rst documents ours (cronie\'s).')
-    return 0 if verdict == 'met' else 1
+    return 0 if all(met) or arguments.no_fail else 1
 
 
 if __name__ == '__main__':

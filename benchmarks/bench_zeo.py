@@ -605,8 +605,8 @@ KINDS = [
     ('noop-4', 'no-op jobs, 4 processes'),
     ('shared-1', 'batchable no-op, 1 process'),
     ('shared-4', 'batchable no-op, 4 procs'),
-    ('sleep-1', '50 ms jobs, 1 process'),
-    ('sleep-4', '50 ms jobs, 4 processes'),
+    ('sleep-1', '50 ms sleeps, 1 process'),
+    ('sleep-4', '50 ms sleeps, 4 processes'),
 ]
 # Each of these kinds of row is compared with that one.
 BASES = {'noop-1': 'raw', 'noop-2': 'noop-1', 'noop-4': 'noop-1',
@@ -746,7 +746,7 @@ def print_goals(rows, results):
                                                 row(kind).label),
                  result.conflicts / result.jobs, CONFLICT_GOAL,
                  at_least=False)
-        ratio('sleep-4', 'sleep-1', '50 ms jobs/s, 4 processes vs 1',
+        ratio('sleep-4', 'sleep-1', 'sleeps/s, 4 processes vs 1',
               SLEEP_GOAL)
     print()
     return all(met)
@@ -794,6 +794,11 @@ NOTES = [
      ' and the workers, stopped with SIGTERM, must have logged as many'
      ' completed jobs and no failed one.  Worker start-up and shut-down'
      ' are not timed.'),
+    ('%(sleeps)s ', 'The 50 ms jobs sleep (time.sleep): they use no CPU,'
+     ' so processes sleep in parallel on any number of CPUs.  The goal of'
+     ' %(sleepgoal)gx with 4 processes measures that, and what claiming'
+     ' and committing cost around the sleeps; not CPU-bound work, which'
+     ' could not go faster than the CPUs there are.'),
     ('', 'ConflictErrors on ZEO: the ZEO server\'s count'
      ' (server_status()[\'conflicts\']) over the timed part: each a commit'
      ' that failed with a ConflictError or ReadConflictError that the'
@@ -841,6 +846,8 @@ def print_notes(rows):
               'sleep': SLEEP, 'poll': POLL * 1000,
               'raw': refs(('raw',)),
               'jobs': refs([kind for kind, label in KINDS[1:]]),
+              'sleeps': refs(('sleep-1', 'sleep-4')),
+              'sleepgoal': SLEEP_GOAL,
               'relstorage': ''}
     if POSTGRESQL is not None:
         from z3c.taskqueue.command import redact
@@ -877,6 +884,9 @@ def main(argv=None):
         '--tmpdir', metavar='DIRECTORY',
         help='put the ZEO databases and the logs there (e.g. /dev/shm,'
         ' where fsync costs nothing), not in %s' % tempfile.gettempdir())
+    parser.add_argument(
+        '--no-fail', action='store_true',
+        help='exit with status 0 even when a goal is missed')
     arguments = parser.parse_args(argv)
     global TMPDIR, POSTGRESQL
     TMPDIR = arguments.tmpdir
@@ -937,7 +947,8 @@ def main(argv=None):
     print_notes(rows)
     print('Whole run: %.0f s. Goals %s.' % (
         time.perf_counter() - clock, 'met' if met else 'MISSED'))
+    return 0 if met or arguments.no_fail else 1
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
