@@ -56,6 +56,10 @@ renames = {
         'z3c.taskqueue.interfaces IProcessor',
     # z3c.taskqueue 0.2's own, which moved within the package.
     'z3c.taskqueue.task TaskError': 'z3c.taskqueue.interfaces TaskError',
+    # The error of a job whose task was not found, before 0.2.1; the class
+    # moved to zope.interface, and zope.component no longer has it.
+    'zope.component.interfaces ComponentLookupError':
+        'zope.interface.interfaces ComponentLookupError',
 }
 
 #: zc.queue's classes, under every name they were stored with (1.0 had

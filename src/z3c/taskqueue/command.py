@@ -121,7 +121,6 @@ def integerOption(low, high):
 
 
 _processes = integerOption(1, MAX_PROCESSES)
-_count = integerOption(1, MAX_COUNT)
 
 
 def _queueName(text):
@@ -181,37 +180,26 @@ def worker(args):
 
 
 def add(args):
-    if args.input is None:
-        input = None
-    else:
-        try:
-            input = json.loads(args.input)
-        except ValueError as error:
-            raise CommandError('the input is not JSON: %s' % error) from None
-    loadTasks(args.imports, args.zcml)
-    db = openDatabase(args.uri)
-    try:
-        service, connection = findService(db, parsePath(args.service))
-        try:
-            ids = []
-            for unused in range(args.count):
-                try:
-                    ids.append(service.add(args.task, input))
-                except (ValueError, TypeError) as error:
-                    raise CommandError(str(error)) from None
-            transaction.commit()
-        finally:
-            transaction.abort()
-            connection.close()
-        print('added %d job(s) for task %r: %s' % (
-            len(ids), args.task, ' '.join(map(str, ids[:10]))
-            + (' ...' if len(ids) > 10 else '')))
-    finally:
-        db.close()
+    from z3c.taskqueue import _addcommand
+    _addcommand.add(args)
+
+
+#: The distributions of the ``dashboard`` extra, by the names they are
+#: imported with.
+DASHBOARD_EXTRA = ('chameleon', 'prometheus_client', 'waitress')
 
 
 def dashboard(args):
-    from z3c.taskqueue.dashboard import server
+    try:
+        from z3c.taskqueue.dashboard import server
+    except ModuleNotFoundError as error:
+        if (error.name or '').split('.')[0] not in DASHBOARD_EXTRA:
+            raise
+        raise CommandError(
+            "the dashboard needs the extra 'dashboard' (there is no module"
+            " %r): pip install -e '.[dashboard]' in a checkout, or pip"
+            " install 'z3c.taskqueue[dashboard]>=1.0.dev0'" % error.name
+        ) from None
     server.dashboard(args)
 
 
@@ -233,8 +221,8 @@ def migrate(args):
                 print('the service has layout version %d already'
                       % _migration.LAYOUT)
                 return
-            old = service._layout
-            moved = _migration.migrate(service)
+            old = _migration.layoutOf(service)
+            moved = _migration.migrate(service, args.timezone)
             connection.transaction_manager.commit()
             print('migrated the service from layout version %d to %d (%d'
                   ' jobs moved)' % (old, _migration.LAYOUT, moved))
@@ -281,6 +269,8 @@ def makeParser():
         description='Run task queue workers and manage task services.')
     parser.add_argument('--debug', action='store_true',
                         help='show tracebacks and debug logging')
+    parser.add_argument('-v', '--verbose', action='store_true',
+                        help="log ZEO's connections and servers too (INFO)")
     commands = parser.add_subparsers(dest='command', required=True)
 
     def common(command, tasks=False, zope=False):
@@ -354,13 +344,8 @@ def makeParser():
                      ' running or delayed job is left (cron jobs wait on)')
     run.set_defaults(func=worker)
 
-    adding = commands.add_parser('add', help='add jobs')
-    common(adding, tasks=True)
-    adding.add_argument('task', help='the task name')
-    adding.add_argument('input', nargs='?', help='the input, as JSON')
-    adding.add_argument('--count', type=_count, default=1,
-                        help='how many such jobs (default: %(default)s)')
-    adding.set_defaults(func=add)
+    from z3c.taskqueue import _addcommand
+    _addcommand.addParser(commands, common, _queueName)
 
     showing = commands.add_parser(
         'status', help='count jobs by status and queue; show the workers'
@@ -397,6 +382,11 @@ def makeParser():
         'migrate', help="bring the service's indexes to the current layout"
         ' (the first use does it too)')
     common(migrating)
+    migrating.add_argument('--timezone', metavar='ZONE',
+                           help='the time zone (an IANA name) of the server'
+                           ' of z3c.taskqueue 0.2 or lovely.remotetask, in'
+                           ' whose local time its jobs kept their times'
+                           ' (default: the local zone, TZ)')
     migrating.set_defaults(func=migrate)
 
     creating = commands.add_parser('init', help='create a task service')
@@ -416,8 +406,18 @@ def main(argv=None):
     hider = _uri.HideSecrets(args.uri or '')
     for handler in logging.getLogger().handlers:
         handler.addFilter(hider)
+    zeo = logging.getLogger('ZEO')
+    zeoLevel = zeo.level
+    if not (args.debug or args.verbose):
+        # Each connection and server says four things at INFO.
+        zeo.setLevel(logging.WARNING)
     try:
         args.func(args)
+    except BrokenPipeError:
+        # The reader went away (jobs | head): end quietly, as Unix tools
+        # do, with the status of a SIGPIPE.  Later writes go nowhere.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13
     except CommandError as error:
         if args.debug:
             raise
@@ -428,6 +428,7 @@ def main(argv=None):
         return _fail(hide('%s: %s' % (error.__class__.__name__,
                                       _uri.oneLine(error)), args.uri or ''))
     finally:
+        zeo.setLevel(zeoLevel)
         for handler in logging.getLogger().handlers:
             handler.removeFilter(hider)
     return 0
