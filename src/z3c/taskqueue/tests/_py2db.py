@@ -493,8 +493,10 @@ def _jobs(service, now, future):
         **times(2200))
     processing = add('processing', next(jobid), input='running',
                      status=Str(b'processing'), **times(2100, 2000))
-    lost = add('lost', next(jobid), input='lost', status=Str(b'queued'),
-               **times(2050))
+    # Taken from the queue by the old MultiProcessor's claimNextJob(),
+    # whose run never committed: queued, and in no queue.
+    add('lost', next(jobid), input='lost', status=Str(b'queued'),
+        **times(2050))
     del processing.state['completed']
 
     def cron(role, status, delay=None, **fields):

@@ -511,5 +511,112 @@ class TimeZoneTests(DatabaseTestCase):
         self.assertEqual(self.created(), self.now - 3000 - 14 * 3600)
 
 
+class PicklerTests(unittest.TestCase):
+    """The generator writes what Python 2 wrote."""
+
+    def test_protocol_2_as_cpickle_wrote_it(self):
+        # The Python 2 record of zodbupdate's own tests, less the set.
+        from z3c.taskqueue.tests._py2db import Global
+        from z3c.taskqueue.tests._py2db import Pickler
+        from z3c.taskqueue.tests._py2db import Str
+        self.assertEqual(
+            Pickler(2).record(Global('module1', 'Factory'),
+                              {Str(b'favourite_numbers'): 170}),
+            b'\x80\x02cmodule1\nFactory\nq\x01.'
+            b'\x80\x02}q\x02U\x11favourite_numbersq\x03K\xaas.')
+
+    def test_strings_datetimes_and_references(self):
+        from z3c.taskqueue.tests._py2db import DateTime
+        from z3c.taskqueue.tests._py2db import Global
+        from z3c.taskqueue.tests._py2db import Pickler
+        from z3c.taskqueue.tests._py2db import Ref
+        from z3c.taskqueue.tests._py2db import Str
+        cls = Global('m', 'C')
+        state = (Str(b'caf\xe9'), '\xfc',
+                 DateTime(datetime.datetime(2018, 12, 12)),
+                 Ref(b'\0' * 7 + b'\2', cls))
+        self.assertEqual(
+            Pickler(1).record(cls, state),
+            b'cm\nC\nq\x01.'
+            b'(U\x04caf\xe9q\x02X\x02\x00\x00\x00\xc3\xbcq\x03'
+            b'cdatetime\ndatetime\nq\x04'
+            b'(U\n\x07\xe2\x0c\x0c\x00\x00\x00\x00\x00\x00q\x05tq\x06'
+            b'Rq\x07(U\x08\x00\x00\x00\x00\x00\x00\x00\x02q\x08h\x01tq\x09'
+            b'Qtq\x0a.')
+        # Protocol 3 (ZODB 5.4 on Python 2): the oid is binary.
+        self.assertIn(b'C\x08\x00\x00\x00\x00\x00\x00\x00\x02',
+                      Pickler(3).record(cls, state))
+
+    def test_the_file_is_a_python_2_filestorage(self):
+        from ZODB.FileStorage.FileStorage import FileStorageFormatError
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        path = os.path.join(directory, 'Data.fs')
+        _py2db.oldService(path, 1)
+        with open(path, 'rb') as f:
+            self.assertEqual(f.read(4), b'FS21')
+        self.assertFalse(os.path.exists(path + '.index'))
+        with self.assertRaises(FileStorageFormatError):
+            ZODB.FileStorage.FileStorage(path, read_only=True)
+
+
+class Layout0Tests(unittest.TestCase):
+    """The parts of the migration that the databases above do not show."""
+
+    def test_errors_become_text(self):
+        from ZODB.broken import find_global
+        from z3c.taskqueue._layout0 import errorText
+        self.assertEqual(errorText(b'caf\xc3\xa9'), 'caf\xe9')
+        self.assertEqual(errorText(b'caf\xe9'), 'caf\xe9')
+        self.assertEqual(errorText(ValueError(b'caf\xe9')), 'caf\xe9')
+        self.assertEqual(errorText(ValueError('a', 2)), "('a', 2)")
+        self.assertEqual(errorText(KeyError()), 'KeyError')
+        gone = find_global('no.such.module', 'GoneError')
+        self.assertEqual(errorText(gone(b'it is gone')), 'it is gone')
+
+    def test_naive_times_are_read_in_the_zone_given(self):
+        import zoneinfo
+        from z3c.taskqueue._layout0 import toUTC
+        naive = datetime.datetime(2020, 7, 1, 12, 0)
+        self.assertEqual(
+            toUTC(naive, zoneinfo.ZoneInfo('Europe/Berlin')),
+            datetime.datetime(2020, 7, 1, 10, 0, tzinfo=datetime.timezone.utc))
+        self.assertEqual(toUTC(naive), naive.astimezone(
+            datetime.timezone.utc))
+        self.assertIsNone(toUTC(None))
+
+    def test_old_queues_are_read_as_zc_queue_left_them(self):
+        from ZODB.broken import find_global
+        from ZODB.broken import persistentBroken
+        from z3c.taskqueue._layout0 import OldQueue
+        from z3c.taskqueue._layout0 import queueItems
+        from z3c.taskqueue.job import Job
+        jobs = [Job(i, 'echo', None) for i in range(3)]
+        # zc.queue not installed and not renamed: a broken object.
+        broken = persistentBroken(find_global('zc.queue._queue', 'Queue'))()
+        broken.__setstate__({'_data': (jobs[1], jobs[0])})
+        self.assertEqual(queueItems(broken), [jobs[1], jobs[0]])
+        # A CompositeQueue: queues of jobs, in order.
+        first, second, composite = OldQueue(), OldQueue(), OldQueue()
+        first.__setstate__({'_data': (jobs[2],)})
+        second.__setstate__({'_data': (jobs[0], jobs[1])})
+        composite.__setstate__({'_data': (first, second),
+                                'compositeSize': 15})
+        self.assertEqual(list(composite), [jobs[2], jobs[0], jobs[1]])
+        self.assertEqual(len(composite), 3)
+        self.assertEqual(queueItems(None), [])
+
+    def test_zc_queue_is_renamed_only_where_it_is_not_installed(self):
+        from z3c.taskqueue import _zodbupdate
+        renamed = {name for name in _zodbupdate.renames
+                   if name.startswith('zc.queue.')}
+        if _zodbupdate.zcQueueInstalled():
+            self.assertEqual(renamed, set())
+        else:
+            self.assertEqual(len(renamed), 5)
+        self.assertNotIn('z3c.taskqueue.job Job error',
+                         _zodbupdate.decodes)
+
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
