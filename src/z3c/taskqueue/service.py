@@ -387,6 +387,7 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
     def getResult(self, jobid):
         return self.jobs[jobid].output
 
+    @migrated
     def getError(self, jobid):
         return self.jobs[jobid].error
 
