@@ -263,6 +263,11 @@ class UpgradeTests(DatabaseTestCase):
         self.assertEqual(self.job('queued-3').input, 'Gr\xfc\xdfe')
         self.assertEqual(self.job('queued-2').input, 'zwei')
 
+    def test_an_error_read_first_is_text(self):
+        role, error = sorted(ERRORS[self.flavour].items())[0]
+        self.assertEqual(self.service.getError(self.ids[role]), error)
+        self.assertEqual(self.service._layout, 2)
+
     def test_jobs_taken_by_the_old_server_are_given_back_charged(self):
         self.service.countJobs()
         for role in ('processing', 'lost'):
