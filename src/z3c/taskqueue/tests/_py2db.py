@@ -308,6 +308,7 @@ class OldService:
         self.scheduledQueue = []
         self.scheduledJobs = {}
         self.attributes = {}
+        self.extraRecords = {}
 
     def jobClass(self, cron):
         return Global(self.package + '.job', 'CronJob' if cron else 'Job')
@@ -362,6 +363,7 @@ class OldService:
         }
         for job in self.jobs:
             records[job.oid] = (job.ref().cls, self.jobState(job))
+        records.update(self.extraRecords)
         return records
 
     def jobState(self, job):
@@ -555,5 +557,11 @@ def _jobs(service, now, future):
             'z3c.taskqueue.processor', 'MultiProcessor')
         service.attributes[Str(b'processorArguments')] = {
             Str(b'waitTime'): 0.5, Str(b'maxThreads'): 2}
+        # zope.annotation's attribute annotations.
+        annotations = service.db.newOid()
+        tree = Global('BTrees.OOBTree', 'OOBTree')
+        service.attributes[Str(b'__annotations__')] = Ref(annotations, tree)
+        service.extraRecords[annotations] = (tree, service.treeState(
+            [(Str(b'my.annotation'), 'kept')]))
     service.attributes[Str(b'__name__')] = 'tasks'
     return added

@@ -349,6 +349,8 @@ class UpgradeTests(DatabaseTestCase):
                           processor.MultiProcessor)
             self.assertEqual(self.service.processorArguments,
                              {'waitTime': 0.5, 'maxThreads': 2})
+            self.assertEqual(dict(self.service.__annotations__),
+                             {'my.annotation': 'kept'})
         else:
             self.assertIs(self.service.processorFactory,
                           processor.SimpleProcessor)
