@@ -36,12 +36,22 @@ setup(
     author_email='zope-dev@zope.dev',
     license='ZPL-2.1',
     keywords='zodb zope task queue cron jobs',
+    url='https://github.com/zopefoundation/z3c.taskqueue',
+    project_urls={
+        'Source': 'https://github.com/zopefoundation/z3c.taskqueue',
+        'Issues': 'https://github.com/zopefoundation/z3c.taskqueue/issues',
+        'Changelog': 'https://github.com/zopefoundation/z3c.taskqueue'
+                     '/blob/master/CHANGES.rst',
+    },
     classifiers=[
         'Development Status :: 3 - Alpha',
+        'Framework :: Plone',
+        'Framework :: Plone :: 6.2',
+        'Framework :: Plone :: Addon',
         'Framework :: ZODB',
-        'Framework :: Zope :: 5',
+        'Framework :: Zope',
+        'Framework :: Zope :: 6',
         'Intended Audience :: Developers',
-        'License :: OSI Approved :: Zope Public License',
         'Programming Language :: Python :: 3',
         'Programming Language :: Python :: 3 :: Only',
         'Topic :: System :: Distributed Computing',
@@ -105,6 +115,11 @@ setup(
             'zope.testrunner >= 6.4',
             # The upgrade tests convert Python 2 databases with it.
             'zodbupdate',
+            # The packaging test builds the sdist and the wheel and
+            # checks them as PyPI would.
+            'build',
+            'trove-classifiers',
+            'twine',
         ],
         'autostart': [
             'zope.processlifetime',
