@@ -134,11 +134,12 @@ def migrate(service, timezone=None):
     service._throughput = Throughput()
     service._dependencies = Dependencies()
     queuedIds = [job.id for job in queued]
+    inQueue = set(queuedIds)
     pendingIds = {job.id for job in pending}
     takenAway = []
     savepoint = _Savepoints(service)
     migrated = 0
-    for jobid, job in list(jobs.items()):
+    for jobid, job in jobs.items():     # the tree itself is not changed
         if not loads(job):
             continue    # reported by the service when an index names it
         migrated += 1
@@ -152,10 +153,14 @@ def migrate(service, timezone=None):
             # it from the time of its next claim, as the new one does.
             service._schedule.addPending(job)
         elif status in _WAITING and jobid in due:
-            service._scheduleAt(job, due[jobid])
+            try:
+                service._scheduleAt(job, due[jobid])
+            except (TypeError, ValueError) as error:
+                _fail(service, job, 'its old due time %r cannot be'
+                      ' scheduled: %s' % (due[jobid], error))
         elif status == interfaces.CRONJOB:
             service._schedule.addPending(job)
-        elif status == interfaces.QUEUED and jobid in queuedIds:
+        elif status == interfaces.QUEUED and jobid in inQueue:
             pass    # queued below, in the order of the old queue
         elif status in (interfaces.QUEUED, interfaces.DELAYED,
                         interfaces.PROCESSING):

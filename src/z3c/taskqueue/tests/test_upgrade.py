@@ -252,6 +252,19 @@ class UpgradeTests(DatabaseTestCase):
             ['Migrated task service tasks from layout version 0 to 2;'
              ' jobs moved to the new indexes: %d' % len(self.ids)])
 
+    def test_a_large_migration_makes_savepoints(self):
+        from unittest import mock
+        from z3c.taskqueue import _layout0
+        from z3c.taskqueue.tests._support import indexProblems
+        savepoint = mock.Mock(wraps=self.tm.savepoint)
+        with mock.patch.object(_layout0, 'SAVEPOINT_EVERY', 3), \
+                mock.patch.object(self.tm, 'savepoint', savepoint):
+            self.assertEqual(self.statuses(), self.expectedStatuses())
+        self.assertEqual(savepoint.call_count, len(self.ids) // 3)
+        self.reopen()
+        self.assertEqual(self.statuses(), self.expectedStatuses())
+        self.assertEqual(indexProblems(self.service), [])
+
     def test_results_and_errors_are_as_they_were(self):
         self.service.countJobs()
         for role, result in RESULTS.items():
