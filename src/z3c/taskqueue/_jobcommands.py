@@ -84,13 +84,22 @@ def jobs(args):
         if args.json:
             print(json.dumps({'jobs': rows, 'next': cursor}, indent=1))
             return
+        if not rows:
+            print('no jobs')
+        else:
+            print((ROW % HEADER).rstrip())
         for row in rows:
-            print('%-11s %-20s %-11s %-12s %2d  %8s  %s' % (
+            print(ROW % (
                 row['id'], _cut(row['task'], 20), row['status'],
                 _cut(row['queue'], 12), row['attempts'],
                 _age(row['age']), _cut(row['error'] or '', SHORT)))
         if cursor is not None:
             print('more: --after %d' % cursor)
+
+
+#: A line of ``jobs``, and its header.
+ROW = '%-11s %-20s %-11s %-12s %5s %6s  %s'
+HEADER = ('ID', 'TASK', 'STATUS', 'QUEUE', 'TRIES', 'AGE', 'ERROR')
 
 
 def summary(service, jobid, now):
@@ -116,6 +125,9 @@ def show(args):
         if args.json:
             print(json.dumps(details, indent=1, default=str))
             return
+        # Wide enough for every name this job could show, so that the
+        # values of every job line up alike.
+        width = max(len(name) for name in details) + 1
         for name, value in details.items():
             if value is None or value == () or value == []:
                 continue
@@ -127,7 +139,7 @@ def show(args):
                 for line in text.rstrip('\n').split('\n'):
                     print('    ' + line)
             else:
-                print('%-12s %s' % (name + ':', text))
+                print('%-*s %s' % (width, name + ':', text))
 
 
 def describe(service, jobid, full=False):
@@ -187,6 +199,10 @@ def cancel(args):
         _known(service, args.ids)
         results = []
         for jobid in args.ids:
+            if service.getStatus(jobid) == interfaces.CANCELLED:
+                results.append((jobid, False, interfaces.CANCELLED,
+                                'already cancelled'))
+                continue
             service.cancel(jobid)
             status = service.getStatus(jobid)
             results.append((jobid, status == interfaces.CANCELLED, status,

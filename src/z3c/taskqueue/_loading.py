@@ -15,6 +15,7 @@
 tasks."""
 import importlib
 import os
+import sys
 
 import zope.component
 
@@ -26,7 +27,14 @@ class LoadError(Exception):
 
 
 def loadTasks(modules, zcmlFiles):
-    """Import ``modules`` and load ``zcmlFiles``, which register tasks."""
+    """Import ``modules`` and load ``zcmlFiles``, which register tasks.
+
+    The modules, and those the ZCML names, are looked for in the current
+    directory first, as ``python -m`` does (and Celery's and RQ's
+    workers): ``--import myapp.tasks`` works in the project's directory.
+    """
+    if modules or zcmlFiles:
+        addCurrentDirectory()
     for name in modules:
         _importTasks(name)
     if zcmlFiles:
@@ -53,6 +61,15 @@ def loadTasks(modules, zcmlFiles):
                            ' files that register them with --import or'
                            ' --zcml')
     return tasks
+
+
+def addCurrentDirectory():
+    """Put the current directory first on ``sys.path``, unless it is
+    there (``''`` is, for ``python -c``)."""
+    here = os.getcwd()
+    if '' not in sys.path and here not in sys.path:
+        sys.path.insert(0, here)
+        importlib.invalidate_caches()
 
 
 class _ExitDuringImport(BaseException):

@@ -43,7 +43,6 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.parse
 
 from ZODB.POSException import ConflictError
 
@@ -280,25 +279,6 @@ class ProcessPool:
         for child in self.children:
             if child.process is not None:
                 self.ended(child, time.monotonic())
-
-
-def serveFile(uri):
-    """Serve the FileStorage of the ``file://`` ``uri`` with a ZEO server
-    in this process; return the ``zeo://`` URI of the server and a
-    function that stops it."""
-    import ZEO
-    parts = urllib.parse.urlsplit(uri)
-    query = urllib.parse.parse_qs(parts.query)
-    path = os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0])
-    blobs = query.get('blobstorage_dir', [None])[0]
-    (host, port), stop = ZEO.server(path=path, blob_dir=blobs,
-                                    port=('127.0.0.1', 0))
-    served = 'zeo://127.0.0.1:%d' % port
-    if blobs:
-        served += '?' + urllib.parse.urlencode(
-            {'blob_dir': blobs, 'shared_blob_dir': 'true'})
-    detail.info('Pool: serving %s to the workers at %s', path, served)
-    return served, stop
 
 
 def reporter(fd):

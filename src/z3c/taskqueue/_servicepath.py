@@ -57,8 +57,10 @@ def findService(root, servicePath):
     for key in keys:
         obj = _step(obj, key)
         if obj is None:
+            if len(keys) == 1:
+                raise LookupError('no task service at %r' % key)
             raise LookupError('no task service at %r: %r not found'
-                              % (keys, key))
+                              % (pathName(keys), key))
     return obj
 
 

@@ -19,6 +19,7 @@ import re
 import urllib.parse
 
 import ZODB
+import zc.lockfile
 import zodburi
 
 
@@ -32,18 +33,17 @@ class URIError(ValueError):
     why, in one line, with the URI's secrets hidden."""
 
 
-def openDatabase(uri, create=False):
-    """Open the database ``uri`` names (a zodburi URI).
+def openDatabase(uri, create=False, passLockError=False,
+                 dbClass=ZODB.DB):
+    """Open the database ``uri`` names (a zodburi URI), as a ``dbClass``.
 
     A ``file://`` URI must name an existing file unless ``create``: a
-    mistyped path must not leave an empty database behind.
+    mistyped path must not leave an empty database behind.  With
+    ``passLockError``, the ``LockError`` of a file that another process
+    holds is raised as it is.
     """
-    if uri.startswith('file://') and not create:
-        path = os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0])
-        if not os.path.exists(path):
-            raise URIError(
-                'there is no database at %r (create one with: z3c-taskqueue'
-                ' init)' % (path,))
+    if not create:
+        checkFile(uri)
     if uri.startswith('zeo://'):
         parts = urllib.parse.urlsplit(uri.replace('zeo://', 'http://', 1))
         if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):
@@ -60,17 +60,32 @@ def openDatabase(uri, create=False):
                            % (shown, oneLine(error))) from None
     try:
         storage = factory()
+    except zc.lockfile.LockError:
+        if passLockError:
+            raise
+        raise URIError('cannot open the storage %r: another process holds'
+                       ' it' % (shown,)) from None
     except Exception as error:
         raise URIError('cannot open the storage %r: %s: %s' % (
             shown, error.__class__.__name__,
             hide(oneLine(error), uri))) from None
     try:
-        return ZODB.DB(storage, **dbkw)
+        return dbClass(storage, **dbkw)
     except Exception as error:
         storage.close()
         raise URIError('cannot open the database %r: %s: %s' % (
             shown, error.__class__.__name__,
             hide(oneLine(error), uri))) from None
+
+
+def checkFile(uri):
+    """Check that a ``file://`` ``uri`` names an existing file."""
+    if uri.startswith('file://'):
+        path = os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0])
+        if not os.path.exists(path):
+            raise URIError(
+                'there is no database at %r (create one with: z3c-taskqueue'
+                ' init)' % (path,))
 
 
 # The secrets a storage URI can hold: the password of its user part, and

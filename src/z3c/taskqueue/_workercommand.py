@@ -22,6 +22,8 @@ import time
 
 from z3c.taskqueue import _loading
 from z3c.taskqueue import _pool
+from z3c.taskqueue import _sharing
+from z3c.taskqueue import _uri
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.command import CommandError
 from z3c.taskqueue.command import findService
@@ -52,16 +54,29 @@ def worker(args):
             db = _loading.startZope(args.zope_conf)
         except _loading.LoadError as error:
             raise CommandError(str(error)) from None
-        reopen = None
         args.uri = 'zope.conf:' + args.zope_conf
     else:
         db = None
+    tasks = loadTasks(args.imports, args.zcml)
+    sharing = None
+    if db is None:
+        uri = args.uri
+        if uri.startswith('file://'):
+            # Served to the other local processes: see _sharing.
+            sharing = _sharing.Sharing(uri)
+            uri = startSharing(sharing)
 
         def reopen():
-            return openDatabase(args.uri)
-    tasks = loadTasks(args.imports, args.zcml)
-    if db is None:
-        db = openDatabase(args.uri)
+            return openDatabase(
+                uri if sharing is None else sharing.restart())
+        try:
+            db = openDatabase(uri)
+        except BaseException:
+            if sharing is not None:
+                sharing.stop()
+            raise
+    else:
+        reopen = None
     processor = None
     gone = False
     try:
@@ -101,6 +116,22 @@ def worker(args):
         # for it, each to log that it failed.
         if not gone:
             (db if processor is None else processor.db).close()
+        if sharing is not None:
+            sharing.stop()
+
+
+def startSharing(sharing):
+    """Serve the ``file://`` database of ``sharing`` to the other local
+    processes, or use the server of the one that does; return the
+    ``zeo://`` URI to open."""
+    try:
+        served = sharing.start()
+    except _uri.URIError as error:
+        raise CommandError(str(error)) from None
+    if not sharing.serving:
+        detail.info('Using the server of another process for %s, at %s',
+                    sharing.path, served)
+    return served
 
 
 def work(processor, thread, stopped, args, path):
@@ -220,8 +251,6 @@ class Progress:
         return False
 
 
-
-
 def pool(args, path):
     """Run ``args.processes`` worker processes under a supervisor."""
     if args.zope_conf is not None:
@@ -229,12 +258,13 @@ def pool(args, path):
                            ' a pool cannot share a --zope-conf instance yet')
     # Check what the workers would find, before starting any.
     loadTasks(args.imports, args.zcml)
-    stopServer = None
+    sharing = None
     uri = args.uri
     if uri.startswith('file://'):
-        # One process may open a FileStorage: serve it to the workers.
-        openDatabase(uri).close()
-        uri, stopServer = _pool.serveFile(uri)
+        # One process may open a FileStorage: serve it to the workers
+        # (and the other local processes).
+        sharing = _sharing.Sharing(uri)
+        uri = startSharing(sharing)
     try:
         db = openDatabase(uri)
         try:
@@ -250,8 +280,8 @@ def pool(args, path):
                           args.stop_timeout, args.kill_grace,
                           exitWhenDone=args.exit_when_done).run()
     finally:
-        if stopServer is not None:
-            stopServer()
+        if sharing is not None:
+            sharing.stop()
 
 
 def childArguments(args, uri):
@@ -272,6 +302,8 @@ def childArguments(args, uri):
         line += ['--base-url', args.base_url]
     if args.exit_when_done:
         line.append('--exit-when-done')
+    if args.verbose:
+        line.insert(0, '--verbose')
     if args.debug:
         line.insert(0, '--debug')
     return line

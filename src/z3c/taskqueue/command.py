@@ -13,7 +13,6 @@
 ##############################################################################
 """The ``z3c-taskqueue`` command: run workers, add jobs, show the queue."""
 import argparse
-import json
 import logging
 import math
 import os
@@ -59,9 +58,19 @@ class CommandError(Exception):
     """A problem with the command's input, reported in one line."""
 
 
-def openDatabase(uri, create=False):
-    """Open the database ``uri`` names (see ``_uri.openDatabase``)."""
+def openDatabase(uri, create=False, share=False):
+    """Open the database ``uri`` names (see ``_uri.openDatabase``).
+
+    A ``file://`` database is shared with the other local processes
+    (see ``_sharing``): a process that runs for long (``share``) serves
+    it to them, unless another does already.
+    """
+    from z3c.taskqueue import _sharing
     try:
+        if uri.startswith('file://') and share:
+            return _sharing.openShared(uri)
+        if uri.startswith('file://'):
+            return _sharing.openFile(uri, create)
         return _uri.openDatabase(uri, create)
     except _uri.URIError as error:
         raise CommandError(str(error)) from None
@@ -416,7 +425,10 @@ def main(argv=None):
     except BrokenPipeError:
         # The reader went away (jobs | head): end quietly, as Unix tools
         # do, with the status of a SIGPIPE.  Later writes go nowhere.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass    # no file: nothing is left to flush to it
         return 128 + 13
     except CommandError as error:
         if args.debug:

@@ -135,7 +135,9 @@ def dashboard(args):
             token = security.readToken(args.token_file)
         except security.TokenError as error:
             raise CommandError(str(error)) from None
-    db = openDatabase(args.uri)
+    # A file:// database is served to the other local processes while
+    # the dashboard runs, unless another process serves it.
+    db = openDatabase(args.uri, share=True)
     try:
         unused, connection = findService(db, path)
         connection.close()

@@ -337,10 +337,10 @@ class MissingServiceTests(ProcessorFaultTestBase):
         self.addCleanup(thread.join, WAIT)
         self.addCleanup(processor.stop)
         # Tried again and again (said at DEBUG level), said once.
-        wait(lambda: len(self.records("no task service at ['nosuch']",
+        wait(lambda: len(self.records("no task service at 'nosuch'",
                                       logging.DEBUG)) >= 3, timeout=WAIT)
         self.assertEqual(
-            len(self.records("no task service at ['nosuch']")), 1)
+            len(self.records("no task service at 'nosuch'")), 1)
 
 
 class FullDiskTests(ProcessorFaultTestBase):

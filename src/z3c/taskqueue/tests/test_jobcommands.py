@@ -15,6 +15,7 @@
 ``clean``, ``cron`` and ``status``, on a real FileStorage."""
 import json
 import os
+import re
 import time
 import unittest
 
@@ -77,11 +78,20 @@ class JobCommandTests(unittest.TestCase):
 
     def test_jobs_lists_newest_first(self):
         self.prepare()
-        lines = self.command('jobs').splitlines()
+        header, *lines = self.command('jobs').splitlines()
+        self.assertEqual(header.split(), ['ID', 'TASK', 'STATUS', 'QUEUE',
+                                          'TRIES', 'AGE', 'ERROR'])
         self.assertEqual([int(line.split()[0]) for line in lines],
                          [self.cron, self.queued, self.failed, self.done])
         self.assertIn('error', lines[2])
         self.assertIn('TypeError: unsupported operand', lines[2])
+        # The columns line up under the header.
+        for line in lines:
+            self.assertEqual(line.index(line.split()[2]),
+                             header.index('STATUS'))
+
+    def test_jobs_says_when_there_are_none(self):
+        self.assertEqual(self.command('jobs'), 'no jobs\n')
 
     def test_jobs_filters_and_pages(self):
         self.prepare()
@@ -91,14 +101,14 @@ class JobCommandTests(unittest.TestCase):
         self.assertIsNone(page['next'])
         self.assertEqual(page['jobs'][0]['task'], 'sum')
         out = self.command('jobs', '--queue', 'other')
-        self.assertEqual(int(out.split()[0]), self.queued)
+        self.assertEqual(int(out.splitlines()[1].split()[0]), self.queued)
         out = self.command('jobs', '--limit', '2')
-        self.assertEqual(len(out.splitlines()), 3)
+        self.assertEqual(len(out.splitlines()), 4)
         cursor = out.splitlines()[-1].split()[-1]
         self.assertEqual(out.splitlines()[-1], 'more: --after ' + cursor)
         rest = self.command('jobs', '--after', cursor)
         self.assertEqual([int(line.split()[0])
-                          for line in rest.splitlines()],
+                          for line in rest.splitlines()[1:]],
                          [self.failed, self.done])
 
     def test_jobs_refuses_bad_filters(self):
@@ -183,6 +193,37 @@ class JobCommandTests(unittest.TestCase):
         service = self.service()
         self.assertEqual(service.getStatus(self.queued), 'queued')
         self.assertEqual(service.jobs[self.failed].attempts, 0)
+
+    def test_cancel_says_when_a_job_was_cancelled_already(self):
+        self.prepare()
+        self.assertEqual(self.command('cancel', str(self.queued)),
+                         '%d: cancelled\n' % self.queued)
+        self.assertEqual(self.command('cancel', str(self.queued)),
+                         '%d: already cancelled\n' % self.queued)
+        rows = json.loads(self.command('cancel', str(self.queued),
+                                       '--json'))
+        self.assertEqual([(row['done'], row['status'], row['message'])
+                          for row in rows],
+                         [(False, 'cancelled', 'already cancelled')])
+
+    def test_show_lines_up_the_values_of_a_cron_job(self):
+        self.prepare()
+        service = self.service()
+        service.processNext()   # schedules the cron job
+        self.tm.commit()
+        self.close()
+        lines = [line for line in
+                 self.command('show', str(self.cron)).splitlines()
+                 if not line.startswith(' ') and not line.endswith(':')]
+        self.assertIn('scheduled for: ', '\n'.join(lines))
+        columns = {len(re.match(r'[a-z ]+: +', line).group(0))
+                   for line in lines}
+        self.assertEqual(len(columns), 1, lines)
+
+    def test_a_missing_service_is_named_as_written(self):
+        self.assertFails(['jobs', self.uri, '--service', 'nosuch/tasks'],
+                         "no task service at 'nosuch/tasks': 'nosuch' not"
+                         " found")
 
     def test_cancel_changes_nothing_when_an_id_is_unknown(self):
         self.prepare()

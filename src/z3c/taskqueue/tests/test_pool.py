@@ -135,8 +135,8 @@ class FileStoragePoolTests(PoolTestBase):
             self.fail('the pool did not finish; log:\n' + self.log())
         self.assertEqual(pool.returncode, 0, self.log())
         log = self.log()
-        self.assertIn('serving %s to the workers at zeo://127.0.0.1:'
-                      % self.path, log)
+        self.assertIn('Serving %s to local processes at zeo://%s.sock'
+                      % (self.path, self.path), log)
         self.assertRegex(log, r'job %d of worker \d \(pid \d+\) ran \d s,'
                          r' past its limit of 1 s and the grace of 1 s:'
                          r' killing the worker' % hanging)
