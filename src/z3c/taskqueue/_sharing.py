@@ -222,7 +222,7 @@ class Sharing:
     def serving(self):
         return self.server is not None
 
-    def start(self, wait=WAIT):
+    def start(self, wait=None):
         """Serve the file, or find the process that serves it, waiting
         at most ``wait`` seconds for one that holds it briefly.  Return
         the ``zeo://`` URI of the server; raise ``SharingError`` if no
@@ -232,6 +232,7 @@ class Sharing:
         of 127.0.0.1, to this process and its children only.
         """
         _uri.checkFile(self.uri)
+        wait = WAIT if wait is None else wait
         if self.address is None:
             return self.serveHere(wait)
         deadline = time.monotonic() + wait
@@ -346,14 +347,14 @@ def openShared(uri):
     return db
 
 
-def openFile(uri, create=False, wait=WAIT):
+def openFile(uri, create=False, wait=None):
     """Open the ``file://`` database ``uri`` for a short command: through
     the server of the process that serves it, or else the file itself.
-    Wait at most ``wait`` seconds for a file another process holds
-    without serving it yet."""
+    Wait at most ``wait`` seconds (default: ``WAIT``) for a file another
+    process holds without serving it yet."""
     path = filePath(uri)
     address = socketPath(path)
-    deadline = time.monotonic() + wait
+    deadline = time.monotonic() + (WAIT if wait is None else wait)
     while True:
         if answers(address):
             return _uri.openDatabase(clientURI(address, uri))

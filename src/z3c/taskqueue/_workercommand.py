@@ -88,11 +88,6 @@ def worker(args):
             spread=True, reopen=reopen, baseURL=args.base_url,
             queues=args.queues, batchSize=args.batch_size,
             batchTime=args.batch_time)
-        detail.info('Worker %s: %d threads on %s, service %s, queues %s,'
-                    ' tasks %s', processor.name, args.threads,
-                    redact(args.uri), args.service,
-                    ', '.join(args.queues) if args.queues else 'all',
-                    ', '.join(tasks))
         # A daemon: a job that outlives the stop timeout must not keep
         # the process alive.
         thread = threading.Thread(target=processor, name=processor.name,
@@ -105,6 +100,12 @@ def worker(args):
             stopped.set()
         previous = {signum: signal.signal(signum, stop)
                     for signum in (signal.SIGTERM, signal.SIGINT)}
+        # Said once SIGTERM stops the worker cleanly.
+        detail.info('Worker %s: %d threads on %s, service %s, queues %s,'
+                    ' tasks %s', processor.name, args.threads,
+                    redact(args.uri), args.service,
+                    ', '.join(args.queues) if args.queues else 'all',
+                    ', '.join(tasks))
         try:
             gone = work(processor, thread, stopped, args, path)
         finally:
