@@ -724,9 +724,12 @@ class ITaskService(zope.interface.Interface):
 
     def countFinished(seconds, now=None):
         """Return how many jobs completed, failed and were cancelled in
-        the ``seconds`` up to ``now``, as a dict by status, counted by
-        whole minutes, for up to a day back.  Jobs that finished before
-        the count existed (1.0) are not counted.
+        the ``seconds`` up to ``now``, as a dict by status, for up to a
+        day back.  The jobs are counted per minute: the minute in which
+        the ``seconds`` began counts for the share of it that lies
+        within (``countFinished(60)`` at 12:00:45 is the count of
+        12:00 and a quarter of that of 11:59).  Jobs that finished
+        before the count existed (1.0) are not counted.
 
         .. versionadded:: 1.0
         """

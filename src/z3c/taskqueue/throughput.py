@@ -14,12 +14,15 @@
 """Throughput: how many jobs finished in each recent minute.
 
 ``z3c-taskqueue status`` and the dashboard say how many jobs completed,
-failed and were cancelled in the last minute and the last hour.  The
+failed and were cancelled in the last minute and the last hour (the last
+60 and 3600 seconds, the oldest minute pro-rated: see ``recent``).  The
 counts are kept per minute, for a day, in ``BTrees.Length`` objects,
 whose conflict resolution adds up what concurrent transactions counted:
 workers that finish jobs at once do not conflict, but for the rare two
 that start the same minute's count together.
 """
+import math
+
 import persistent
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
@@ -57,9 +60,28 @@ class Throughput(persistent.Persistent):
 
     def recent(self, now, seconds):
         """Return how many jobs ended in each finished status in the
-        ``seconds`` up to ``now`` (counted by whole minutes)."""
-        first = int((now - seconds) // 60) + 1
+        ``seconds`` up to ``now``.
+
+        The minutes that began in that time count whole, the current
+        one too; the minute in which it began counts for the share of
+        it that lies within, rounded: the counts are kept per minute,
+        and its jobs are taken to have ended evenly within it.  So the
+        last 60 seconds at 12:00:45 are the jobs of 12:00:00 to 12:00:45
+        and a quarter of those of 11:59:00 to 12:00:00, not only those
+        since 12:00:00.
+        """
+        start = now - seconds
+        first = math.ceil(start / 60)   # the first minute wholly within
         last = int(now // 60)
-        return {status: sum(length() for length in minutes.values(
-                    min=first, max=last))
-                for status, minutes in self._byStatus.items()}
+        end = min(first * 60, now)      # of the minute partly within
+        span = end - (first - 1) * 60
+        share = (end - start) / span if span > 0 else 1
+        counts = {}
+        for status, minutes in self._byStatus.items():
+            total = sum(length() for length in minutes.values(
+                min=first, max=last))
+            partial = minutes.get(first - 1)
+            if partial is not None:
+                total += partial() * share
+            counts[status] = round(total)
+        return counts
