@@ -21,12 +21,19 @@ import shutil
 import time
 import unittest
 
+from z3c.taskqueue.tests._support import installed
 from z3c.taskqueue.tests.test_dashboard import TOKEN
 from z3c.taskqueue.tests.test_dashboard import DashboardTestBase
 
 
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 CHROMEDRIVER = shutil.which('chromedriver') or '/usr/bin/chromedriver'
+#: Why the browser tests skip, or None when they can run.
+MISSING = (
+    None if os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
+    and installed('selenium') else
+    'no Chromium: install the Debian packages chromium and chromium-driver'
+    ' (and selenium, in the test extra)')
 WAIT = 30
 
 
@@ -37,7 +44,7 @@ class BrowserLayer:
 
     @classmethod
     def setUp(cls):
-        if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        if MISSING:
             return      # the tests skip, saying why
         from selenium import webdriver
         from selenium.webdriver.chrome.service import Service
@@ -64,8 +71,7 @@ class BrowserTests(DashboardTestBase):
 
     def setUp(self):
         if BrowserLayer.driver is None:
-            self.skipTest('no Chromium: install the Debian packages chromium'
-                          ' and chromium-driver')
+            self.skipTest(MISSING)
         super().setUp()
         self.driver = BrowserLayer.driver
         self.driver.delete_all_cookies()
