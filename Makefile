@@ -9,11 +9,17 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip setuptools wheel
 
+# What the tests need (and the benchmarks, and the docs).
 $(VENV)/.installed: $(BIN)/python setup.py
 	$(BIN)/python -m pip install -e '.[test,plone]'
 	touch $@
 
-demo: $(VENV)/.installed
+# The demo needs the package alone, not the test extras (Plone's stack).
+$(VENV)/.installed-demo: $(BIN)/python setup.py
+	$(BIN)/python -m pip install -e .
+	touch $@
+
+demo: $(VENV)/.installed-demo
 	$(BIN)/python -m z3c.taskqueue.demo var/demo.fs
 
 test: $(VENV)/.installed
