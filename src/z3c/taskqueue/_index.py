@@ -27,13 +27,24 @@ The first bucket always starts with ``FIRST`` and the last bucket always
 holds ``LAST``, so removing the real head or tail of a short index is a
 change in the middle of a bucket, which BTrees merge.
 
-What no layout of plain BTrees avoids: a change that splits a bucket,
-removes an emptied one or changes a separator key of an inner node writes
-that node, and BTrees make every writer of a tree read its inner nodes
-current, so such a change conflicts with any concurrent write to the same
-tree.  That happens about once per half a bucket of inserts (30 to 60)
-into the same part of a tree; ZODB's ordinary retry handles it.
+A change that splits a bucket or removes an emptied one writes the inner
+node above it, and a BTree makes every writer of the tree read its inner
+nodes current (``readCurrent``): such a change, about once per half a
+bucket of inserts (30 to 60), would conflict with every concurrent write
+anywhere in the tree.  ``setEntry()``, ``popEntry()``, ``addId()`` and
+``discardId()`` therefore change the bucket that holds the key directly
+when they can (it has room, it is not emptied, it has a record of its
+own): they write that bucket and read nothing current, so two
+transactions conflict only if they change the same bucket in a way that
+BTrees cannot merge.  That is as safe as the tree's own change: a
+concurrent split or removal of the bucket writes the bucket too (its
+next bucket, or its emptiness, changes), and BTrees refuse to merge
+that.  Only a change that splits a bucket, empties it or removes its
+first key (which the node above may hold as the bucket's key) goes
+through the tree, so the trees keep the shape the tree's own changes
+give them.
 """
+import bisect
 import math
 
 import BTrees
@@ -94,20 +105,117 @@ def removeEntry(index, key, value):
     """Remove the entry ``key`` of ``index`` if it holds ``value``, in one
     walk down the tree (the entry is put back in the rare case that it
     was another's)."""
-    found = index.pop(key, None)
+    found = popEntry(index, key, None)
     if found is not None and found != value:
-        index[key] = found
+        setEntry(index, key, found)
 
 
-def insertBelow(index, key, value):
-    """Store ``value`` at ``key`` or, if taken, at the next free key below.
+def insertBelow(index, key, value, stretch=1):
+    """Store ``value`` at ``key`` or, if taken, at the next free key below
+    (see ``setEntry()`` for ``stretch``).
 
     Return the key used.
     """
     while key in index:
         key -= 1
-    index[key] = value
+    setEntry(index, key, value, stretch)
     return key
+
+
+# Changes that write only a bucket (see the module's docstring).
+
+#: How many times its usual size (60) a bucket of a service's jobs grows
+#: before it is split (see ``setEntry()``).  Each connection adds jobs
+#: of ids that count up, so a bucket that its jobs fill is split about
+#: every half a bucket of adds, and a split writes the tree's node
+#: above: two adds that split buckets at once conflict.  Buckets twice
+#: as big make that four times rarer.
+JOBS_STRETCH = 2
+
+def setEntry(tree, key, value, stretch=1):
+    """``tree[key] = value`` for a BTree, writing only the bucket of
+    ``key`` unless the change splits it.
+
+    With a ``stretch`` above 1 a bucket grows to that many times the
+    size at which the tree would split it before it is split: the tree's
+    inner nodes are written that much less often, and each write of the
+    bucket is that much bigger.
+    """
+    bucket = _bucketOf(tree, key)
+    if bucket is not None and (len(bucket) < _leafSize(tree) * stretch
+                               or key in bucket):
+        bucket[key] = value
+    else:
+        tree[key] = value
+
+
+def popEntry(tree, key, default):
+    """``tree.pop(key, default)`` for a BTree, writing only the bucket of
+    ``key`` unless the change empties it or removes its first key."""
+    bucket = _bucketOf(tree, key)
+    if bucket is not None and _inside(bucket, key):
+        return bucket.pop(key, default)
+    return tree.pop(key, default)
+
+
+def addId(ids, key):
+    """``ids.add(key)`` for a TreeSet, writing only the set bucket of
+    ``key`` unless the change splits it."""
+    bucket = _bucketOf(ids, key)
+    if bucket is not None and (len(bucket) < _leafSize(ids)
+                               or key in bucket):
+        bucket.add(key)
+    else:
+        ids.add(key)
+
+
+def discardId(ids, key):
+    """Remove ``key`` from the TreeSet ``ids`` if it is there, writing
+    only its set bucket unless the change empties it or removes its first
+    key."""
+    bucket = _bucketOf(ids, key)
+    if bucket is not None and _inside(bucket, key):
+        if key in bucket:
+            bucket.remove(key)
+    elif key in ids:
+        ids.remove(key)
+
+
+def _inside(bucket, key):
+    """Tell whether removing ``key`` from ``bucket`` changes nothing but
+    the bucket: it keeps other keys, and ``key`` is not its first, which
+    the tree may hold as the key of the bucket in the node above (the
+    tree then moves that key to the bucket's new first key)."""
+    return len(bucket) > 1 and bucket.minKey() != key
+
+
+def _leafSize(tree):
+    """The most keys a bucket of ``tree`` holds before it is split."""
+    return type(tree).max_leaf_size
+
+
+def _bucketOf(tree, key):
+    """Return the bucket of the BTree or TreeSet ``tree`` where ``key``
+    belongs, as the tree's own search finds it, if it is stored in a
+    record of its own; else None (an empty tree, a tree of one bucket
+    stored within the tree, a bucket new in this transaction): then only
+    a change through the tree is saved."""
+    node = tree
+    while True:
+        node._p_activate()      # a ghost has no state to look at
+        state = node.__getstate__()
+        if state is None or len(state) == 1:
+            return None
+        children = state[0]
+        # As the tree searches: the last child whose key is <= ``key``
+        # (the first child's key is implied).
+        child = children[2 * bisect.bisect_right(children[1::2], key)]
+        if not _isTree(child):
+            break
+        node = child
+    if child._p_oid is None or child._p_jar is None:
+        return None
+    return child
 
 
 # A time key orders by a time in milliseconds, latest first (an index is

@@ -425,3 +425,233 @@ class ReadCurrentTests(unittest.TestCase):
         from z3c.taskqueue._index import readCurrentTree
         readCurrentKey(BTrees.family64.IO.BTree({1: 'a'}), 1)
         readCurrentTree(BTrees.family64.II.TreeSet([1]))
+
+
+class BucketChangeTests(unittest.TestCase):
+    """``setEntry``, ``popEntry``, ``addId`` and ``discardId`` write only
+    the bucket of the key, so that a concurrent split elsewhere in the
+    tree does not conflict; and they conflict wherever losing a change
+    would be possible.  Two connections on a real database."""
+
+    def setUp(self):
+        import BTrees
+        from z3c.taskqueue.tests._support import openFileStorageDB
+        self.db = openFileStorageDB(self)
+        tm, root = self.open()
+        # Buckets of 60 (IO) and 120 (II) keys: 2, 4, ... 2000 fill a few.
+        root['tree'] = BTrees.family64.IO.BTree(
+            {key: 'x' for key in range(2, 2002, 2)})
+        root['ids'] = BTrees.family64.II.TreeSet(range(2, 2002, 2))
+        root['small'] = BTrees.family64.IO.BTree({1: 'a'})
+        tm.commit()
+        self.assertEqual(len(root['tree'].__getstate__()), 2)
+
+    def open(self):
+        import transaction
+        tm = transaction.TransactionManager()
+        connection = self.db.open(tm)
+        self.addCleanup(connection.close)
+        self.addCleanup(tm.abort)
+        return tm, connection.root()
+
+    def race(self, change, other):
+        """Commit ``other(root)`` in one transaction, then ``change(root)``
+        in another that began before; tell whether it conflicted."""
+        from ZODB.POSException import ConflictError
+        tm, root = self.open()
+        otherTm, otherRoot = self.open()
+        change(root)
+        other(otherRoot)
+        otherTm.commit()
+        try:
+            tm.commit()
+        except ConflictError:
+            tm.abort()
+            return True
+        return False
+
+    def split(self, root):
+        """Split a bucket at the end of the tree, through the tree."""
+        for key in range(3001, 3200, 2):
+            root['tree'][key] = 'split'
+
+    def check(self, name, expected):
+        from BTrees.check import check
+        tm, root = self.open()
+        check(root[name])
+        self.assertEqual(list(root[name].keys()), sorted(expected))
+
+    def test_a_split_elsewhere_conflicts_with_a_tree_insert(self):
+        # The control experiment: BTrees read every node on the way
+        # current, so the tree's own insert conflicts.
+        self.assertTrue(self.race(
+            lambda root: root['tree'].__setitem__(101, 'new'), self.split))
+
+    def test_a_split_elsewhere_does_not_conflict_with_setEntry(self):
+        from z3c.taskqueue._index import setEntry
+        self.assertFalse(self.race(
+            lambda root: setEntry(root['tree'], 101, 'new'), self.split))
+        self.check('tree', list(range(2, 2002, 2)) + [101]
+                   + list(range(3001, 3200, 2)))
+
+    def test_a_split_of_the_same_bucket_conflicts(self):
+        from z3c.taskqueue._index import setEntry
+
+        def splitHere(root):
+            for key in range(1, 120, 2):
+                root['tree'][key] = 'split'
+        self.assertTrue(self.race(
+            lambda root: setEntry(root['tree'], 60, 'new'), splitHere))
+
+    def test_an_emptied_bucket_conflicts(self):
+        from z3c.taskqueue._index import setEntry
+
+        def empty(root):
+            for key in range(2, 122, 2):
+                root['tree'].pop(key, None)
+        self.assertTrue(self.race(
+            lambda root: setEntry(root['tree'], 61, 'new'), empty))
+
+    def test_changes_elsewhere_in_the_bucket_merge(self):
+        from z3c.taskqueue._index import popEntry
+        from z3c.taskqueue._index import setEntry
+        self.assertFalse(self.race(
+            lambda root: setEntry(root['tree'], 61, 'new'),
+            lambda root: popEntry(root['tree'], 70, None)))
+        self.assertEqual(self.open()[1]['tree'][61], 'new')
+
+    def test_a_full_bucket_is_split_by_the_tree(self):
+        from z3c.taskqueue._index import setEntry
+        tm, root = self.open()
+        for key in range(1, 400, 2):
+            setEntry(root['tree'], key, 'new')
+        tm.commit()
+        self.check('tree', list(range(2, 2002, 2)) + list(range(1, 400, 2)))
+        sizes = [len(bucket) for bucket in _buckets(root['tree'])]
+        self.assertLessEqual(max(sizes), 60)
+
+    def test_a_stretched_bucket_grows_to_that_many_times_its_size(self):
+        from z3c.taskqueue._index import setEntry
+        tm, root = self.open()
+        for key in range(-1, -1001, -1):
+            setEntry(root['tree'], key, 'new', stretch=4)
+        tm.commit()
+        self.check('tree', list(range(2, 2002, 2)) + list(range(-1, -1001,
+                                                               -1)))
+        sizes = [len(bucket) for bucket in _buckets(root['tree'])]
+        self.assertGreater(max(sizes), 60)
+        self.assertLessEqual(max(sizes), 240)
+
+    def test_a_removal_that_empties_a_bucket_goes_through_the_tree(self):
+        from z3c.taskqueue._index import popEntry
+        tm, root = self.open()
+        before = len(_buckets(root['tree']))
+        for key in range(2, 2002, 2):
+            self.assertEqual(popEntry(root['tree'], key, None), 'x')
+        tm.commit()
+        self.assertLess(len(_buckets(root['tree'])), before)
+        self.check('tree', [])
+
+    def test_removals_leave_the_shape_the_tree_would(self):
+        # The first key of a bucket may be the key of the bucket in the
+        # node above: the tree moves it, and so the tree removes it.
+        import random
+        import BTrees
+        from z3c.taskqueue._index import popEntry
+        tm, root = self.open()
+        keys = list(range(2, 2002, 2))
+        random.Random(1).shuffle(keys)
+        mine = root['tree']
+        theirs = BTrees.family64.IO.BTree(mine)
+        for key in keys[:900]:
+            popEntry(mine, key, None)
+            theirs.pop(key, None)
+            self.assertEqual(_shape(mine), _shape(theirs))
+        tm.commit()
+
+    def test_id_sets(self):
+        from z3c.taskqueue._index import addId
+        from z3c.taskqueue._index import discardId
+
+        def splitSet(root):
+            for key in range(3001, 3400, 2):
+                root['ids'].add(key)
+        self.assertFalse(self.race(
+            lambda root: (addId(root['ids'], 101), discardId(root['ids'],
+                                                             500),
+                          discardId(root['ids'], 501)),
+            splitSet))
+        expected = set(range(2, 2002, 2)) | {101} | set(range(3001, 3400, 2))
+        self.check('ids', expected - {500})
+
+    def test_a_tree_of_one_inline_bucket_is_changed_through_it(self):
+        from z3c.taskqueue._index import popEntry
+        from z3c.taskqueue._index import setEntry
+        tm, root = self.open()
+        setEntry(root['small'], 2, 'b')
+        self.assertEqual(popEntry(root['small'], 1, None), 'a')
+        tm.commit()
+        self.assertEqual(dict(self.open()[1]['small']), {2: 'b'})
+
+    def test_trees_not_stored_are_changed_through_them(self):
+        import BTrees
+        from z3c.taskqueue._index import addId
+        from z3c.taskqueue._index import discardId
+        from z3c.taskqueue._index import popEntry
+        from z3c.taskqueue._index import setEntry
+        tree = BTrees.family64.IO.BTree()
+        ids = BTrees.family64.II.TreeSet()
+        for key in range(1000):
+            setEntry(tree, key, key)
+            addId(ids, key)
+        for key in range(0, 1000, 3):
+            popEntry(tree, key, None)
+            discardId(ids, key)
+        discardId(ids, 5000)
+        expected = [key for key in range(1000) if key % 3]
+        self.assertEqual(list(tree), expected)
+        self.assertEqual(list(ids), expected)
+
+    def test_many_changes_in_several_transactions(self):
+        import random
+        from BTrees.check import check
+        from z3c.taskqueue._index import popEntry
+        from z3c.taskqueue._index import setEntry
+        rng = random.Random(2)
+        expected = {key: 'x' for key in range(2, 2002, 2)}
+        for unused in range(20):
+            tm, root = self.open()
+            for unused in range(200):
+                key = rng.randrange(-500, 2500)
+                if rng.random() < 0.5:
+                    setEntry(root['tree'], key, key)
+                    expected[key] = key
+                else:
+                    self.assertEqual(popEntry(root['tree'], key, None),
+                                     expected.pop(key, None))
+            tm.commit()
+        tm, root = self.open()
+        check(root['tree'])
+        self.assertEqual(dict(root['tree']), expected)
+
+
+def _buckets(tree):
+    """The buckets of a stored BTree, first to last."""
+    state = tree.__getstate__()
+    bucket = state[1] if state and len(state) == 2 else None
+    found = []
+    while bucket is not None:
+        found.append(bucket)
+        state = bucket.__getstate__()
+        bucket = state[1] if len(state) == 2 else None
+    return found
+
+
+def _shape(tree):
+    """The keys of a BTree's inner nodes, and its buckets' sizes."""
+    from z3c.taskqueue._index import _isTree
+    state = tree.__getstate__()
+    if not state or len(state) == 1:
+        return None
+    return (state[0][1::2], [_shape(child) if _isTree(child) else len(child)
+                             for child in state[0][0::2]])
