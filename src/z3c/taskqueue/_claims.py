@@ -18,6 +18,7 @@ import time
 
 import zope.component
 
+from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 from z3c.taskqueue._migration import migrated
 from z3c.taskqueue._outcome import message
@@ -132,7 +133,7 @@ class ClaimsMixin:
                     continue
                 if accept is not None and not accept(job):
                     return jobs
-                del shard[key]
+                _index.popEntry(shard, key, None)
                 if job.key is not None:
                     # Conflicts with an add() that returns this job to
                     # its caller (see ``_waitingWithKey``).

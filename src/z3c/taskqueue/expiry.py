@@ -79,7 +79,7 @@ class ResultExpiry(persistent.Persistent):
             key = _index.lastKey(self.due)
             if key is None or key < limit_key:
                 break
-            ids.append(self.due.pop(key))
+            ids.append(_index.popEntry(self.due, key, None))
         return ids
 
     def size(self):

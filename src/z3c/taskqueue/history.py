@@ -26,10 +26,13 @@ import persistent
 from z3c.taskqueue import _index
 
 
-#: How many trees the history is spread over, by job id, as the queues
-#: are (see ``queues``): two connections adding jobs at once write
-#: different trees.
-SHARDS = 8
+#: How many trees the history of a new service is spread over, by job
+#: id: two connections adding jobs at once nearly always write different
+#: trees.  Every add writes the first bucket of its tree, whose split
+#: (once in 60 adds to that tree) conflicts with a concurrent add to the
+#: same tree: the more trees, the rarer that is.  (Services stored with
+#: 8 keep them: a history works with any number.)
+SHARDS = 32
 
 
 class History(persistent.Persistent):

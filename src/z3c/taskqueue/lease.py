@@ -84,7 +84,7 @@ class Claims(persistent.Persistent):
 
     def claim(self, lease, ids):
         for jobid in ids:
-            self._byJob[jobid] = lease
+            _index.setEntry(self._byJob, jobid, lease)
 
     def leaseOf(self, job):
         """Return the lease that holds ``job`` unsettled, or None."""
@@ -105,7 +105,7 @@ class Claims(persistent.Persistent):
         """Remove the entries of ``lease``."""
         for jobid in lease.jobs or self.idsOf(lease):
             if sameLease(self._byJob.get(jobid), lease):
-                del self._byJob[jobid]
+                _index.popEntry(self._byJob, jobid, None)
 
     def idsOf(self, lease):
         return [jobid for jobid, current in self.items()

@@ -38,6 +38,14 @@ SHARDS = 8
 #: The longest name of a queue.
 MAX_NAME = 100
 
+#: How many times its usual size (120) the bucket where new jobs wait
+#: grows before it is split.  Workers take jobs from the other end of a
+#: shard, and the bucket they empty leaves its tree: both that and a
+#: split write the shard's tree, so a transaction that adds many jobs
+#: while workers claim (1,000 in one commit) would conflict with nearly
+#: every claim if it split the bucket for every 60 jobs of a shard.
+STRETCH = 4
+
 _random = random.Random()
 
 
@@ -92,11 +100,13 @@ class JobQueues(persistent.Persistent):
         """Queue ``job`` as of ``seconds`` at its priority."""
         job._queueKey = _index.insertBelow(
             self._shardOf(job, create=True),
-            _index.queueKey(job.priority, seconds, tieBreaker), job.id)
+            _index.queueKey(job.priority, seconds, tieBreaker), job.id,
+            STRETCH)
 
     def restore(self, job):
         """Put ``job`` back at the key it was taken from."""
-        self._shardOf(job, create=True)[job._queueKey] = job.id
+        _index.setEntry(self._shardOf(job, create=True), job._queueKey,
+                        job.id, STRETCH)
 
     def remove(self, job):
         """Take ``job`` out of its queue, if it is in it."""

@@ -38,13 +38,13 @@ class Schedule(persistent.Persistent):
 
     def addPending(self, job):
         """Let ``job`` wait until its due time is computed."""
-        self.pending.add(job.id)
+        _index.addId(self.pending, job.id)
 
     def takePending(self):
         """Return the ids of the pending jobs, taking them out."""
         ids = list(_index.keys(self.pending))
         for jobid in ids:
-            self.pending.remove(jobid)
+            _index.discardId(self.pending, jobid)
         return ids
 
     def put(self, job, dueTime):
@@ -58,8 +58,7 @@ class Schedule(persistent.Persistent):
         if key is not None:
             _index.removeEntry(self.due, key, job.id)
             del job._scheduleKey
-        if job.id in self.pending:
-            self.pending.remove(job.id)
+        _index.discardId(self.pending, job.id)
 
     def holds(self, job):
         """Tell whether ``job`` waits in the schedule."""
@@ -80,7 +79,7 @@ class Schedule(persistent.Persistent):
 
     def pop(self, key):
         """Take the entry at ``key`` out."""
-        del self.due[key]
+        _index.popEntry(self.due, key, None)
 
     def ids(self):
         """Return the ids of the jobs with a due time, and the pending."""

@@ -26,6 +26,7 @@ from zope.location.interfaces import IContained
 from ZODB.POSException import POSKeyError
 from ZODB.POSException import StateLoadError
 
+from z3c.taskqueue import _index
 from z3c.taskqueue import _migration
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import events
@@ -202,7 +203,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
 
     def _store(self, job, status):
         job.status = status
-        self.jobs[job.id] = job
+        # Writes the bucket of job.id, not the tree: see _index.
+        _index.setEntry(self.jobs, job.id, job, _index.JOBS_STRETCH)
         self._record(job)
         self._statuses.add(status, job.id)
         if status == interfaces.QUEUED:

@@ -53,13 +53,11 @@ class StatusIndex(persistent.Persistent):
 
     def add(self, status, jobid):
         if status in self._sets:
-            self._set(status, jobid).add(jobid)
+            _index.addId(self._set(status, jobid), jobid)
 
     def remove(self, status, jobid):
         if status in self._sets:
-            ids = self._set(status, jobid)
-            if jobid in ids:
-                ids.remove(jobid)
+            _index.discardId(self._set(status, jobid), jobid)
 
     def holds(self, status, jobid):
         return status in self._sets and jobid in self._set(status, jobid)

@@ -27,6 +27,7 @@ import persistent
 from BTrees.Length import Length
 from BTrees.LOBTree import LOBTree
 
+from z3c.taskqueue import _index
 from z3c.taskqueue import interfaces
 
 
@@ -51,10 +52,10 @@ class Throughput(persistent.Persistent):
         minute = int(when // 60)
         length = minutes.get(minute)
         if length is None:
-            minutes[minute] = Length(number)
+            _index.setEntry(minutes, minute, Length(number))
             # A new minute: forget the oldest, a few at a time.
             for old in list(minutes.keys(max=minute - KEEP))[:10]:
-                del minutes[old]
+                _index.popEntry(minutes, old, None)
         else:
             length.change(number)
 
