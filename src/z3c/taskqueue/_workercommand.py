@@ -46,6 +46,10 @@ def worker(args):
                            ' both')
     path = parsePath(args.service)
     if args.processes is not None:
+        if args.exclusive:
+            raise CommandError('--exclusive cannot be used with'
+                               ' --processes: the workers of a pool use the'
+                               " supervisor's server")
         return pool(args, path)
     if args.report_fd is not None:
         _pool.installReporter(args.report_fd)
@@ -61,16 +65,18 @@ def worker(args):
     sharing = None
     if db is None:
         uri = args.uri
-        if uri.startswith('file://'):
+        if uri.startswith('file://') and not args.exclusive:
             # Served to the other local processes: see _sharing.
             sharing = _sharing.Sharing(uri)
             uri = startSharing(sharing)
 
         def reopen():
+            if args.exclusive:
+                return openExclusive(uri)
             return openDatabase(
                 uri if sharing is None else sharing.restart())
         try:
-            db = openDatabase(uri)
+            db = reopen() if args.exclusive else openDatabase(uri)
         except BaseException:
             if sharing is not None:
                 sharing.stop()
@@ -119,6 +125,15 @@ def worker(args):
             (db if processor is None else processor.db).close()
         if sharing is not None:
             sharing.stop()
+
+
+def openExclusive(uri):
+    """Open the database ``uri`` in this process alone (``--exclusive``).
+    """
+    try:
+        return _uri.openDatabase(uri)
+    except _uri.URIError as error:
+        raise CommandError(str(error)) from None
 
 
 def startSharing(sharing):

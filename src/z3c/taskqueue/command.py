@@ -351,6 +351,10 @@ def makeParser():
     run.add_argument('--exit-when-done', action='store_true',
                      help='show a running count, and exit once no queued,'
                      ' running or delayed job is left (cron jobs wait on)')
+    run.add_argument('--exclusive', action='store_true',
+                     help='open a file:// database in this process alone,'
+                     ' not serving it to the other commands: faster, but'
+                     ' they cannot open it while the worker runs')
     run.set_defaults(func=worker)
 
     from z3c.taskqueue import _addcommand

@@ -173,5 +173,45 @@ class AddCommandTests(unittest.TestCase):
                              'argument %s: %s' % (option, message))
 
 
+class ExclusiveWorkerTests(unittest.TestCase):
+    """``worker --exclusive`` opens a file:// database itself and serves
+    it to no other process."""
+
+    run_command = test_command.CommandTests.run_command
+    assertFails = test_command.CommandTests.assertFails
+
+    def setUp(self):
+        from z3c.taskqueue import testing
+        test_command.CommandTests.setUp(self)
+        testing.registerTasks()
+        self.run_command('init', self.uri, '--service', 'tasks')
+
+    def work(self, *options):
+        self.run_command('add', self.uri, '--service', 'tasks', '--import',
+                         'z3c.taskqueue.testing', 'noop', '--count', '2')
+        with self.assertLogs('z3c_taskqueue', 'INFO') as logs:
+            status, out, err = self.run_command(
+                'worker', self.uri, '--service', 'tasks', '--import',
+                'z3c.taskqueue.testing', '--wait', '0.05',
+                '--exit-when-done', *options)
+        self.assertEqual(status, 0, err)
+        self.assertIn('2 jobs done, 0 to go', err)
+        return [record.getMessage() for record in logs.records]
+
+    def test_a_worker_serves_the_file_unless_exclusive(self):
+        served = [line for line in self.work()
+                  if line.startswith('Serving ')]
+        self.assertEqual(len(served), 1)
+        self.assertEqual([line for line in self.work('--exclusive')
+                          if line.startswith('Serving ')], [])
+        self.assertFalse(os.path.exists(self.uri[7:] + '.sock'))
+
+    def test_not_with_a_pool(self):
+        self.assertFails(['worker', self.uri, '--service', 'tasks',
+                          '--import', 'z3c.taskqueue.testing',
+                          '--exclusive', '--processes', '2'],
+                         '--exclusive cannot be used with --processes')
+
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
