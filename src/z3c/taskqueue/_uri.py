@@ -44,6 +44,12 @@ def openDatabase(uri, create=False, passLockError=False,
     """
     if not create:
         checkFile(uri)
+    elif uri.startswith('file://'):
+        directory = os.path.dirname(
+            os.path.normpath(uri.split('file://', 1)[1].split('?', 1)[0]))
+        if directory and not os.path.isdir(directory):
+            raise URIError('there is no directory %r for the database'
+                           ' (mkdir -p %s)' % (directory, directory))
     if uri.startswith('zeo://'):
         parts = urllib.parse.urlsplit(uri.replace('zeo://', 'http://', 1))
         if 'wait_timeout' not in urllib.parse.parse_qs(parts.query):

@@ -130,6 +130,13 @@ class CommandTests(unittest.TestCase):
                           '--zcml', os.path.join(self.directory, 'no.zcml')],
                          'cannot load ZCML file')
 
+    def test_init_in_a_directory_that_is_not_there(self):
+        missing = os.path.join(self.directory, 'var')
+        self.assertFails(['init', 'file://%s/Data.fs' % missing,
+                          '--service', 'tasks'],
+                         "there is no directory %r for the database (mkdir"
+                         " -p %s)" % (missing, missing))
+
     def test_init_needs_a_root_key(self):
         self.assertFails(['init', self.uri, '--service', 'a/b'],
                          'init creates a service under a key')
