@@ -74,10 +74,10 @@ def filePath(uri):
 def socketPath(path):
     """Return the path of the socket beside the database file ``path``,
     or None if it is too long for a Unix socket."""
-    socketPath = os.path.abspath(path) + '.sock'
-    if len(os.fsencode(socketPath)) > MAX_SOCKET_PATH:
+    address = os.path.abspath(path) + '.sock'
+    if len(os.fsencode(address)) > MAX_SOCKET_PATH:
         return None
-    return socketPath
+    return address
 
 
 def clientURI(address, uri):
@@ -107,8 +107,10 @@ def answers(address):
         # length its first four bytes say.  Read all of it: a close with
         # unread data resets the connection, which the server logs as an
         # error.
-        size = int.from_bytes(_receive(probe, 4), 'big')
-        return len(_receive(probe, size)) == size
+        header = _receive(probe, 4)
+        size = int.from_bytes(header, 'big')
+        return (len(header) == 4 and size > 0
+                and len(_receive(probe, size)) == size)
     except OSError:
         return False
     finally:
@@ -297,14 +299,14 @@ class Sharing:
         """Serve the file anew (its storage broke), if this process
         serves it; return the ``zeo://`` URI to open."""
         with self.lock:
-            if self.server is not None:
-                self.server.stop()
-                if self.address is None:
-                    self.server.start()     # at a new port
-                    return self.server.served
-                self.server = None
-        if self.address is None:
-            return self.server.served
+            if self.server is None:
+                # Another process serves it: its storage, its restart.
+                return clientURI(self.address, self.uri)
+            self.server.stop()
+            if self.address is None:
+                self.server.start()     # at a new port
+                return self.server.served
+            self.server = None
         self.serve()
         return clientURI(self.address, self.uri)
 

@@ -320,5 +320,63 @@ class HeldFileTests(unittest.TestCase):
                          '/var/Data.fs.sock')
 
 
+class SharingInProcessTests(unittest.TestCase):
+    """``Sharing`` in this process: a real ZEO server in a thread, and a
+    real client on its socket."""
+
+    def setUp(self):
+        from z3c.taskqueue.command import main
+        self.directory = tempfile.mkdtemp(prefix='tq-')
+        self.addCleanup(shutil.rmtree, self.directory)
+        self.uri = 'file://' + os.path.join(self.directory, 'Data.fs')
+        with contextlib.redirect_stdout(io.StringIO()):
+            self.assertEqual(main(['init', self.uri, '--service', 't']), 0)
+
+    def test_a_restart_serves_a_new_storage_at_the_same_socket(self):
+        from z3c.taskqueue import _sharing
+        from z3c.taskqueue import _uri
+        sharing = _sharing.Sharing(self.uri)
+        served = sharing.start()
+        self.addCleanup(sharing.stop)
+        self.assertTrue(sharing.serving)
+        db = _uri.openDatabase(served)
+        self.addCleanup(db.close)
+        first = sharing.server
+        self.assertEqual(sharing.restart(), served)
+        self.assertIsNot(sharing.server, first)
+        again = _uri.openDatabase(served)
+        self.addCleanup(again.close)
+        tm = transaction.TransactionManager()
+        connection = again.open(tm)
+        connection.root()['x'] = 1
+        tm.commit()
+        connection.close()
+        # The first client reconnected to the new server, and sees it.
+        wait(lambda: db.storage.is_connected(), timeout=TIMEOUT)
+        connection = db.open(transaction.TransactionManager())
+        self.assertEqual(connection.root()['x'], 1)
+        connection.close()
+
+    def test_a_socket_that_says_nothing_is_no_server(self):
+        import socket
+        import threading
+        from z3c.taskqueue import _sharing
+        address = os.path.join(self.directory, 'mute.sock')
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(listener.close)
+        listener.bind(address)
+        listener.listen(1)
+
+        def hangUp():
+            connection, unused = listener.accept()
+            connection.close()
+        thread = threading.Thread(target=hangUp, daemon=True)
+        thread.start()
+        self.assertFalse(_sharing.answers(address))
+        thread.join(TIMEOUT)
+        self.assertFalse(_sharing.answers(os.path.join(self.directory,
+                                                       'none.sock')))
+
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
