@@ -796,6 +796,30 @@ class ITaskService(zope.interface.Interface):
         .. versionadded:: 1.0
         """
 
+    def workers(now=None):
+        """Return the workers that run this service's jobs, idle or
+        busy, as a list of dicts ordered by ``name``.
+
+        Each processor keeps a record of itself (see
+        ``z3c.taskqueue.workers``): written when it starts, then every
+        ``heartbeat`` seconds of the processor (30 by default), and
+        removed when it stops.  A dict holds ``name`` (host, process id
+        and processor name, ``HOST:PID:NAME``: the owner of the leases of
+        its threads, or, for a ``MultiProcessor``'s, that name, a dot and
+        a number, when it runs in a thread named after it, as
+        ``processor.start()`` and the worker command run it),
+        ``host``, ``pid``, ``processor``, ``threads``, ``queues`` (None:
+        all), ``tasks`` (the names of the tasks registered in its
+        process), ``started`` and ``last seen`` (seconds since the
+        epoch), ``interval`` (its heartbeat), ``completed`` and
+        ``failed`` (the jobs it ran since it started), and ``state``:
+        ``'alive'``, or ``'gone'`` once it missed three beats at ``now``
+        (default: the current time).  A record of a worker gone for a
+        day is removed by the other workers.  Reads only.
+
+        .. versionadded:: 1.0
+        """
+
     def hasJobsWaiting(now=None, queues=None):
         """Tell whether a job is due at ``now`` (default: the current time)
         in one of the queues ``queues`` (None: any), or a cron or delayed
@@ -1019,7 +1043,9 @@ class IProcessor(zope.interface.Interface):
     ``batchTime`` (seconds after which a shared commit is made however
     few jobs ran: 0.001 to 60, default 0.5), ``queues`` (the names of the
     queues served, default None: all), ``stopTimeout`` (0 to 86400),
-    ``maxThreads`` (``MultiProcessor``, 1 to 256), and ``reopen``, a
+    ``maxThreads`` (``MultiProcessor``, 1 to 256), ``heartbeat`` (seconds
+    between the writes of the worker's record, ``ITaskService.workers()``:
+    0 to 86400, default 30; 0 writes none), and ``reopen``, a
     function that opens the database anew, called when the storage broke
     (a FileStorage that closed itself).  A value out of range is a
     ``ValueError`` naming the argument.

@@ -24,6 +24,7 @@ from ZODB.utils import z64
 
 from z3c.taskqueue import _wakeup
 from z3c.taskqueue import interfaces
+from z3c.taskqueue import workers
 from z3c.taskqueue._leasekeeper import LeaseKeeper
 from z3c.taskqueue._numbers import isInteger
 from z3c.taskqueue._numbers import isNumber
@@ -66,6 +67,8 @@ LIMITS = {
     'batchSize': (1, 1000, True),
     'batchTime': (0.001, 60, False),
     'maxThreads': (1, 256, True),
+    # Seconds between a worker's heartbeats (0: none; see ``workers``).
+    'heartbeat': (0, 86400, False),
     # The process pool's (``worker --processes``), not a processor's.
     'killGrace': (0, 3600, False),
 }
@@ -117,7 +120,7 @@ class SimpleProcessor:
     def __init__(self, db, servicePath, waitTime=1.0, leaseTime=60.0,
                  batchSize=100, stopTimeout=30.0, name=None, clock=time.time,
                  spread=False, reopen=None, baseURL=None, queues=None,
-                 batchTime=0.5):
+                 batchTime=0.5, heartbeat=workers.INTERVAL):
         self.db = db
         self.spread = spread
         self.queues = checkQueues(queues)
@@ -128,6 +131,7 @@ class SimpleProcessor:
         self.batchSize = checkArgument('batchSize', batchSize)
         self.batchTime = checkArgument('batchTime', batchTime)
         self.stopTimeout = checkArgument('stopTimeout', stopTimeout)
+        self.heartbeat = checkArgument('heartbeat', heartbeat)
         self.reopenDatabase = reopen
         self.baseURL = baseURL
         self.generation = 0

@@ -55,6 +55,8 @@ from z3c.taskqueue.queues import JobQueues
 from z3c.taskqueue.schedule import Schedule
 from z3c.taskqueue.statusindex import StatusIndex
 from z3c.taskqueue.throughput import Throughput
+from z3c.taskqueue.workers import Workers
+from z3c.taskqueue.workers import WorkersMixin
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -76,7 +78,7 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                   ControlsMixin, ListingMixin, ProcessingMixin,
-                  persistent.Persistent):
+                  WorkersMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
 
     ``jobs`` maps ids to jobs; each index is an object of its own that
@@ -129,6 +131,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         # Made now, not when first needed: the end of every job reads its
         # entry current, and would read the service current without it.
         self._dependencies = Dependencies()
+        # Made now, so that no heartbeat writes the service object.
+        self._workers = Workers()
         self._layout = LAYOUT
 
     # Adding jobs

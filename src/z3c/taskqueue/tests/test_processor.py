@@ -159,9 +159,10 @@ class SimpleProcessorTests(ProcessorTestBase):
         self.assertEqual(self.service.getStatus(jobid), interfaces.COMPLETED)
 
     def test_an_idle_processor_writes_nothing(self):
+        # Nothing but its heartbeat, which is off here (see test_workers).
         self.provideTask()
         before = self.db.lastTransaction()
-        worker = self.start(waitTime=0.01)
+        worker = self.start(waitTime=0.01, heartbeat=0)
         wait(lambda: worker.idlePolls >= 30, timeout=WAIT)
         self.assertEqual(self.db.lastTransaction(), before)
 
