@@ -18,6 +18,7 @@ import threading
 import transaction
 from ZODB.POSException import ConflictError
 
+from z3c.taskqueue._heartbeat import Heartbeat
 from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._servicepath import findService
 
@@ -28,8 +29,9 @@ log = logging.getLogger('z3c.taskqueue')
 class LeaseKeeper:
     """Renews the leases of running jobs, coarsely, in a thread of its own.
 
-    It writes only while jobs run longer than a third of the lease time:
-    an idle processor writes nothing.
+    It writes only while jobs run longer than a third of the lease time,
+    and the processor's heartbeat (see ``_heartbeat``): an idle processor
+    writes nothing else.
     """
 
     def __init__(self, processor):
@@ -62,7 +64,9 @@ class LeaseKeeper:
         p = self.processor
         tm = transaction.TransactionManager()
         generation, connection = p.connect(tm)
+        heartbeat = Heartbeat(p)
         try:
+            heartbeat.beat(connection, tm)
             while not p.stopping.wait(p.leaseTime / 6):
                 if generation != p.generation:
                     p.disconnect(connection, tm)
@@ -77,7 +81,9 @@ class LeaseKeeper:
                         # The cache may hold what a failed commit left.
                         p.resetCache(connection)
                     self.trouble.report('renew leases', error)
+                heartbeat.beat(connection, tm)
         finally:
+            heartbeat.stop(connection, tm)
             p.disconnect(connection, tm)
 
     def renewDue(self, connection, tm):
