@@ -25,7 +25,11 @@ can resolve conflicts without importing this package) holding two sentinel
 keys, the smallest and the largest 64-bit integer, that are never removed.
 The first bucket always starts with ``FIRST`` and the last bucket always
 holds ``LAST``, so removing the real head or tail of a short index is a
-change in the middle of a bucket, which BTrees merge.
+change in the middle of a bucket, which BTrees merge.  A new index keeps
+each sentinel in a bucket of its own: a tree of one bucket keeps that
+bucket in its own record, where only a change through the tree is saved
+(see below), and its first split would conflict with every concurrent
+change.
 
 A change that splits a bucket or removes an emptied one writes the inner
 node above it, and a BTree makes every writer of the tree read its inner
@@ -56,18 +60,28 @@ LAST = BTrees.family64.maxint
 
 def newIndex():
     """Return an empty ``LLBTree`` holding the two sentinels."""
-    index = BTrees.family64.II.BTree()
-    index[FIRST] = 0
-    index[LAST] = 0
-    return index
+    family = BTrees.family64.II
+    return _sentinelled(family.BTree, family.Bucket, (FIRST, 0), (LAST, 0))
 
 
 def newIdSet():
     """Return an empty ``LLTreeSet`` holding the two sentinels."""
-    ids = BTrees.family64.II.TreeSet()
-    ids.add(FIRST)
-    ids.add(LAST)
-    return ids
+    family = BTrees.family64.II
+    return _sentinelled(family.TreeSet, family.Set, (FIRST,), (LAST,))
+
+
+def _sentinelled(treeType, bucketType, first, last):
+    """Return a tree of two buckets, the first holding the items
+    ``first``, the second ``last`` (keys and values, one after the other,
+    as a bucket's state has them): the shape a tree takes when a bucket
+    of ``first``, some keys and ``last`` is split and the keys removed."""
+    low = bucketType()
+    high = bucketType()
+    high.__setstate__((last,))
+    low.__setstate__((first, high))
+    tree = treeType()
+    tree.__setstate__(((low, last[0], high), low))
+    return tree
 
 
 def keys(index, lo=FIRST + 1, hi=LAST - 1):
@@ -271,10 +285,9 @@ def keyTime(key):
 
 def newTree():
     """Return an empty ``LOBTree`` holding the two sentinels (as None)."""
-    tree = BTrees.family64.IO.BTree()
-    tree[FIRST] = None
-    tree[LAST] = None
-    return tree
+    family = BTrees.family64.IO
+    return _sentinelled(family.BTree, family.Bucket, (FIRST, None),
+                        (LAST, None))
 
 
 # A queue key orders by priority, highest first, then as a time key does

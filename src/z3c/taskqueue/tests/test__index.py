@@ -44,6 +44,19 @@ class NewIndexTests(unittest.TestCase):
         one[5] = 1
         self.assertNotIn(5, self._callFUT())
 
+    def test_each_sentinel_has_a_bucket_of_its_own(self):
+        # Never one bucket within the tree's record, which only a change
+        # through the tree saves (see BucketChangeTests).
+        from BTrees.check import check
+        index = self._callFUT()
+        check(index)
+        self.assertEqual([list(bucket) for bucket in _buckets(index)],
+                         [[-2 ** 63], [2 ** 63 - 1]])
+        for key in range(-200, 200):
+            index[key] = 1
+        check(index)
+        self.assertEqual(list(index.keys())[1:-1], list(range(-200, 200)))
+
 
 class NewIdSetTests(unittest.TestCase):
 
@@ -59,6 +72,26 @@ class NewIdSetTests(unittest.TestCase):
         from z3c.taskqueue._index import FIRST
         from z3c.taskqueue._index import LAST
         self.assertEqual(list(self._callFUT()), [FIRST, LAST])
+
+    def test_each_sentinel_has_a_bucket_of_its_own(self):
+        from BTrees.check import check
+        ids = self._callFUT()
+        check(ids)
+        self.assertEqual([list(bucket) for bucket in _buckets(ids)],
+                         [[-2 ** 63], [2 ** 63 - 1]])
+
+
+class NewTreeTests(unittest.TestCase):
+
+    def test_a_plain_LOBTree_of_the_two_sentinels_in_two_buckets(self):
+        import BTrees.LOBTree
+        from BTrees.check import check
+        from z3c.taskqueue._index import newTree
+        tree = newTree()
+        self.assertIs(type(tree), BTrees.LOBTree.LOBTree)
+        check(tree)
+        self.assertEqual([list(bucket.items()) for bucket in _buckets(tree)],
+                         [[(-2 ** 63, None)], [(2 ** 63 - 1, None)]])
 
 
 class KeysTests(unittest.TestCase):
