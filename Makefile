@@ -62,6 +62,20 @@ bench-cron: $(VENV)/.installed
 bench-zeo: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_zeo.py $(ARGS)
 
+# A Zope site's production shape: a ZEO server, two web instances, two
+# worker processes and HTTP clients adding jobs, next to one instance on
+# a FileStorage; which objects conflict; about five minutes.  Pass
+# options with ARGS, e.g. make bench-zope ARGS='--seconds 30 --clients 4'
+.PHONY: bench-zope
+bench-zope: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_zope.py $(ARGS)
+
+# How often add() conflicts on a ZEO server while workers claim, one job
+# or 1,000 a transaction; about a minute (ARGS=--quick: 25 s).
+.PHONY: bench-conflicts
+bench-conflicts: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_conflicts.py $(ARGS)
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[docs]'
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
