@@ -58,7 +58,7 @@ SITE = 'site1'
 SERVICE = 'site1@tasks'
 PACKAGE = 'taskqueue_bench'
 
-TMPDIR = None
+TREES = 1               # the task's LOBTrees (--trees)
 
 
 # What the benchmark writes: an application package for the instances,
@@ -113,13 +113,21 @@ class Add(View):
 @zope.interface.implementer(interfaces.ITask)
 class Record:
     """Insert one record into the site's LOBTree ``records``, keyed by
-    the job's id: 1, or more if the job's effect were committed again."""
+    the job's id: 1, or more if the job's effect were committed again.
+    (With --trees N, ``records`` is a tuple of N LOBTrees, and the job's
+    id picks one.)"""
 
     inputSchema = outputSchema = retryPolicy = None
 
     def __call__(self, service, jobid, input):
         records = getSite().records
+        if isinstance(records, tuple):
+            records = records[jobid % len(records)]
         records[jobid] = records.get(jobid, 0) + 1
+
+
+def _trees(records):
+    return records if isinstance(records, tuple) else (records,)
 
 
 def logConflict(event):
@@ -159,7 +167,9 @@ class Check(View):
                 completed.add(jobid)
             elif status == interfaces.ERROR and len(errors) < 5:
                 errors.append([jobid, tasks.getError(jobid)])
-        records = dict(self.context.records.items())
+        records = {}
+        for tree in _trees(self.context.records):
+            records.update(tree.items())
         missing = sorted(completed - set(records))
         extra = sorted(set(records) - completed)
         doubled = sorted(jobid for jobid, count in records.items()
@@ -243,7 +253,8 @@ class Map(View):
                 for item in _persistent(value):
                     register('%s.%s' % (attr, sub), item,
                              values=(attr, sub) != ('_claims', '_byJob'))
-        register('task: records', self.context.records)
+        for tree in _trees(self.context.records):
+            register('task: records', tree)
         found = {}
         jar = tasks._p_jar
         for text in self.request.form.get('oids', '').split(','):
@@ -298,10 +309,12 @@ site = app[%(site)r]
 ObjectManagerSiteView(site, None).makeSite()
 site.getSiteManager().registerUtility(
     TaskService(), interfaces.ITaskService, 'tasks')
-site.records = LOBTree()
+trees = int(%(trees)r)
+site.records = LOBTree() if trees == 1 else tuple(
+    LOBTree() for i in range(trees))
 transaction.commit()
 print('set up')
-''' % {'site': SITE}
+'''
 
 ZEO_CLIENT = '''\
 <zodb_db main>
@@ -489,7 +502,7 @@ class Instance:
     def setUp(self, conf):
         path = os.path.join(self.directory, 'setup.py')
         with open(path, 'w') as f:
-            f.write(SETUP)
+            f.write(SETUP % {'site': SITE, 'trees': TREES})
         log = os.path.join(self.directory, 'setup.log')
         self.processes.run([binary('zconsole'), 'run', conf, path], log)
         if 'set up' not in tail(log):
@@ -873,8 +886,10 @@ def printHeader(clients, seconds, startedAt, load):
         ' turns and %d worker processes (z3c-taskqueue worker --zope-conf,'
         ' one thread each); (2) one instance on a FileStorage whose'
         ' site\'s processor thread runs the jobs.  The task inserts one'
-        ' record, keyed by the job\'s id, into a LOBTree of the site.'
-        % (clients, seconds, WEB_INSTANCES, WORKERS),
+        ' record, keyed by the job\'s id, into %s of the site.'
+        % (clients, seconds, WEB_INSTANCES, WORKERS, 'a LOBTree'
+           if TREES == 1 else 'one of %d LOBTrees, picked by the job\'s'
+           ' id,' % TREES),
         'Python %s; %s;' % (platform.python_version(), versions(
             'Zope', 'Products.CMFPlone', 'ZEO', 'ZODB', 'BTrees',
             'waitress', 'z3c.taskqueue')),
@@ -1023,6 +1038,7 @@ node they change through, had changed since).'''
 
 
 def main(argv=None):
+    global TREES
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ['--serve-zeo']:
         return serveZEO(*argv[1:])
@@ -1039,6 +1055,9 @@ def main(argv=None):
     parser.add_argument('--no-fail', action='store_true',
                         help='exit 0 even if a request failed, a job ended'
                         ' in error or an effect is missing or doubled')
+    parser.add_argument('--trees', type=int, default=TREES,
+                        help='spread the task\'s records over this many'
+                        ' LOBTrees, by job id (default %(default)s)')
     parser.add_argument('--tmpdir', metavar='DIRECTORY',
                         help='where the instances and databases go')
     parser.add_argument('--keep', action='store_true',
@@ -1051,6 +1070,9 @@ def main(argv=None):
         parser.error('--clients must be at least 1, --seconds from 1'
                      ' to 3600')
     seconds = args.seconds or (QUICK_SECONDS if args.quick else SECONDS)
+    if not 1 <= args.trees <= 1000:
+        parser.error('--trees must be from 1 to 1000')
+    TREES = args.trees
 
     def interrupted(signum, frame):
         raise KeyboardInterrupt()
