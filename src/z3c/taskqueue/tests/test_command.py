@@ -260,6 +260,9 @@ class CommandTests(unittest.TestCase):
                          " not a task service")
 
     def test_a_mistyped_path_creates_no_database(self):
+        # The worker loads its tasks first: there must be some.
+        from z3c.taskqueue import testing
+        testing.registerTasks()
         missing = 'file://' + os.path.join(self.directory, 'Dtaa.fs')
         for argv in (['status', missing, '--service', 'tasks'],
                      ['worker', missing, '--service', 'tasks', '--import',
