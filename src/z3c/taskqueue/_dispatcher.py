@@ -23,6 +23,7 @@ import logging
 import queue
 import threading
 
+from z3c.taskqueue._leasekeeper import SYNC_INTERVAL
 from z3c.taskqueue._runner import Abandoned
 from z3c.taskqueue._shared import SHARED
 from z3c.taskqueue._shared import runShared
@@ -68,6 +69,8 @@ class Dispatcher(Worker):
                     self.freed.wait(max(self.processor.waitTime, 0.05))
                 runners, self.free = self.free, []
         if not runners:
+            # All busy: nothing to claim, but a view to move on.
+            sync(self)
             return None
         claimed = []
         try:
@@ -86,6 +89,34 @@ class Dispatcher(Worker):
             runner.inbox.put(None)
 
 
+def nextBatch(runner):
+    """Wait for the next batch the dispatcher hands ``runner``.
+
+    Meanwhile the runner's connection begins anew every
+    ``SYNC_INTERVAL`` seconds: until it does, its storage keeps the oid
+    of every object changed in the database.
+    """
+    while True:
+        try:
+            return runner.inbox.get(timeout=SYNC_INTERVAL)
+        except queue.Empty:
+            with runner.lock:
+                if not runner.abandoned:
+                    sync(runner)
+
+
+def sync(worker):
+    """Begin a new transaction of ``worker``'s connection, and end it:
+    ZODB forgets what changed since its last one."""
+    try:
+        worker.reconnect()
+        worker.tm.begin()
+        worker.tm.abort()
+    except Exception as error:
+        # Its next batch says what is wrong, and waits it out.
+        log.debug('Processor %s: %s', worker.processor.name, error)
+
+
 def serve(runner, dispatcher):
     """A runner thread: run each batch the dispatcher hands over."""
     p = runner.processor
@@ -94,7 +125,7 @@ def serve(runner, dispatcher):
             runner.open()
         while True:
             dispatcher.ready(runner)
-            batch = runner.inbox.get()
+            batch = nextBatch(runner)
             if batch is None:
                 return
             with runner.lock:

@@ -18,12 +18,20 @@ import threading
 import transaction
 from ZODB.POSException import ConflictError
 
+from z3c.taskqueue import progress
 from z3c.taskqueue._heartbeat import Heartbeat
 from z3c.taskqueue._outcome import UNAVAILABLE
 from z3c.taskqueue._servicepath import findService
 
 
 log = logging.getLogger('z3c.taskqueue')
+
+#: The longest time the lease keeper's connection goes without beginning
+#: a new transaction (seconds).  Until it does, its storage collects the
+#: oid of every object that the workers change (ZODB's invalidations,
+#: polled at the next transaction): an idle connection would keep them
+#: all, and grow with every job.
+SYNC_INTERVAL = 1.0
 
 
 class LeaseKeeper:
@@ -67,7 +75,8 @@ class LeaseKeeper:
         heartbeat = Heartbeat(p)
         try:
             heartbeat.beat(connection, tm)
-            while not p.stopping.wait(p.leaseTime / 6):
+            while not p.stopping.wait(min(p.leaseTime / 6,
+                                          SYNC_INTERVAL)):
                 if generation != p.generation:
                     p.disconnect(connection, tm)
                     generation, connection = p.connect(tm)
@@ -75,6 +84,7 @@ class LeaseKeeper:
                     # Only the workers' commits say that the storage works
                     # again: a renewal is small, and may fit a full disk.
                     self.renewDue(connection, tm)
+                    progress.refresh(p.db)
                 except Exception as error:
                     tm.abort()
                     if not isinstance(error, UNAVAILABLE):
@@ -92,9 +102,10 @@ class LeaseKeeper:
         with self.lock:
             due = [oid for oid, expires in self.leases.items()
                    if expires - now < p.leaseTime * 2 / 3]
-        if not due:
-            return
         tm.begin()
+        if not due:
+            tm.abort()      # no more than a new view, and what it drops
+            return
         service = findService(connection.root(), p.servicePath)
         renewed = {}
         for oid in due:

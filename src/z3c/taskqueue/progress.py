@@ -27,6 +27,7 @@ import collections
 import logging
 import threading
 import time
+import weakref
 
 import BTrees
 import persistent
@@ -117,6 +118,9 @@ _pending = {}
 _committed = collections.OrderedDict()
 # Jobs run outside a worker are never flushed: remember this many.
 _REMEMBERED = 10000
+# The connections that progress commits used, by database: between two
+# commits they wait in its pool (see ``refresh()``).
+_used = weakref.WeakKeyDictionary()
 
 
 def report(service, jobid, fraction, message=None):
@@ -170,6 +174,8 @@ def _commitReport(db, oid, jobid, key, local):
         return
     tm = transaction.TransactionManager()
     connection = db.open(transaction_manager=tm)
+    with _lock:
+        _used.setdefault(db, weakref.WeakSet()).add(connection)
     try:
         for attempt in range(1, RETRIES + 1):
             tm.begin()
@@ -195,4 +201,30 @@ def _commitReport(db, oid, jobid, key, local):
         log.warning('Job %r: could not commit its progress: %s', jobid,
                     error)
     finally:
+        connection.close()
+
+
+def refresh(db):
+    """Let the connections that progress commits used on ``db``, which
+    wait in its pool, catch up with the database.
+
+    ZODB keeps, for each connection in a pool, the oid of every object
+    changed since the connection was last open, until it is opened
+    again: in a worker whose jobs report progress now and then, the
+    connections of those reports would keep the oid of every job run in
+    between.  Opening as many connections takes them out of the pool,
+    which hands out the ones put back last first: in a worker process,
+    these.  Processors call this every second (see ``_leasekeeper``).
+    """
+    with _lock:
+        waiting = sum(1 for connection in _used.get(db, ())
+                      if not connection.opened)
+    if not waiting:
+        return
+    tm = transaction.TransactionManager()
+    opened = [db.open(transaction_manager=tm) for unused in range(waiting)]
+    with _lock:
+        _used.setdefault(db, weakref.WeakSet()).update(opened)
+    # Back into the pool in the order they came out of it.
+    for connection in reversed(opened):
         connection.close()
