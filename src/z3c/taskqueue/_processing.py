@@ -59,6 +59,11 @@ class ProcessingMixin:
         return _threads.nameFor(self._processorKey())
 
     def _displayName(self, path=None):
-        if self.__name__:
-            return self.__name__
-        return _servicepath.pathName(path) if path else repr(self)
+        # The name autostart and the thread know (Plone@tasks), not the
+        # __name__ GenericSetup gives a utility (...ITaskService-tasks).
+        if path:
+            return _servicepath.pathName(path)
+        thread = self._threadName() or ''
+        if thread.startswith('taskqueue.'):
+            return thread[len('taskqueue.'):]
+        return self.__name__ or repr(self)

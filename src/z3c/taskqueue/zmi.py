@@ -15,11 +15,16 @@
 
 ``install()`` adds the tab to the management screens of folders (and of
 the root), filtered (``views.hasServices``) so that only sites with a
-task service show it; its views (``manage_taskqueue_jobs`` and
-``manage_taskqueue_job``) need "View management screens".  It runs when
-this module is imported, which the ZCML that registers the views does.
+task service show it.  Its views, in the ZMI's own styles, with the
+tab highlighted (``manage_taskqueue_jobs``, ``manage_taskqueue_job``
+and ``manage_taskqueue_clean``, the confirmation of removing finished
+jobs), need "View management screens"; the actions
+(``manage_taskqueue_action``) "z3c.taskqueue: Manage jobs", and say what
+they did as the ZMI does (``manage_tabs_message``).  It runs when this
+module is imported, which the ZCML that registers the views does.
 """
 from z3c.taskqueue.views import ActionView
+from z3c.taskqueue.views import CleanView
 from z3c.taskqueue.views import JobView
 from z3c.taskqueue.views import JobsView
 from z3c.taskqueue.views import hasServices
@@ -40,27 +45,34 @@ def install():
             cls.manage_options = options + (TAB,)
 
 
-class ZMIJobsView(JobsView):
-    """The ZMI's "Jobs" tab of a site."""
+class ZMIViews:
+    """The names of the ZMI's views, and its "Jobs" tab highlighted on
+    each of them (``manage_tabs`` reads ``management_view``)."""
 
     jobsView = 'manage_taskqueue_jobs'
     jobView = 'manage_taskqueue_job'
+    cleanView = 'manage_taskqueue_clean'
     actionView = 'manage_taskqueue_action'
 
+    def update(self):
+        self.request.set('management_view', TAB['label'])
+        return super().update()
 
-class ZMIJobView(JobView):
+
+class ZMIJobsView(ZMIViews, JobsView):
+    """The ZMI's "Jobs" tab of a site."""
+
+
+class ZMIJobView(ZMIViews, JobView):
     """A job, in the ZMI."""
 
-    jobsView = ZMIJobsView.jobsView
-    jobView = ZMIJobsView.jobView
-    actionView = 'manage_taskqueue_action'
+
+class ZMICleanView(ZMIViews, CleanView):
+    """Whether to remove the finished jobs, in the ZMI."""
 
 
-class ZMIActionView(ActionView):
+class ZMIActionView(ZMIViews, ActionView):
     """The job actions, in the ZMI."""
-
-    jobsView = ZMIJobsView.jobsView
-    jobView = ZMIJobsView.jobView
 
 
 install()

@@ -124,8 +124,13 @@ class PloneSiteTests(unittest.TestCase):
         setRoles(self.portal, TEST_USER_ID, ['Manager'])
         login(self.portal, TEST_USER_NAME)
         html = self.portal.restrictedTraverse('@@taskqueue-controlpanel')()
-        self.assertIn('not processing in this instance', html)
+        self.assertIn('Not processing in this instance', html)
+        self.assertIn('autostart plone@tasks', html)
         self.assertIn('<td>queued</td>', html)
+        self.assertIn('removes them with all their jobs', html)
+        # Site Setup's layout: its tabs, no content actions.
+        self.assertIn('@@overview-controlpanel">Site Setup</a>', html)
+        self.assertIn('disable_border', self.layer['request'])
 
     def test_the_jobs_views_are_for_managers(self):
         from AccessControl import Unauthorized
@@ -164,15 +169,37 @@ class PloneSiteTests(unittest.TestCase):
         with self.assertRaises(NotFound):
             self.portal.restrictedTraverse('@@taskqueue-job')()
 
+    def loginAsManager(self):
+        from plone.app.testing import login
+        from plone.app.testing import setRoles
+        from plone.app.testing import TEST_USER_ID
+        from plone.app.testing import TEST_USER_NAME
+        setRoles(self.portal, TEST_USER_ID, ['Manager'])
+        login(self.portal, TEST_USER_NAME)
+
+    def act(self, **form):
+        """POST ``form`` to the action view; return the status messages
+        it left and where it sends the browser."""
+        from Products.statusmessages.interfaces import IStatusMessage
+        request = self.layer['request']
+        request['REQUEST_METHOD'] = 'POST'
+        request.form.clear()
+        request.form.update(form, service='tasks')
+        # Only the messages of this action.
+        from Products.statusmessages.adapter import STATUSMESSAGEKEY
+        from zope.annotation.interfaces import IAnnotations
+        IAnnotations(request)[STATUSMESSAGEKEY] = None
+        self.portal.restrictedTraverse('@@taskqueue-action')()
+        messages = IStatusMessage(request).show()
+        return ([(m.type, m.message) for m in messages],
+                request.response.getHeader('Location'))
+
     def test_managers_cancel_jobs_in_plone(self):
         from AccessControl import Unauthorized
         from plone.app.testing import login
         from plone.app.testing import logout
-        from plone.app.testing import setRoles
-        from plone.app.testing import TEST_USER_ID
-        from plone.app.testing import TEST_USER_NAME
+        from plone.protect.authenticator import createToken
         from zExceptions import Forbidden
-        from z3c.taskqueue.views import csrfToken
         service = self.service()
         jobid = service.add('retitle', {'path': 'doc'})
         transaction.commit()
@@ -180,26 +207,107 @@ class PloneSiteTests(unittest.TestCase):
         with self.assertRaises(Unauthorized):
             self.portal.restrictedTraverse('@@taskqueue-action')
         logout()
-        setRoles(self.portal, TEST_USER_ID, ['Manager'])
-        login(self.portal, TEST_USER_NAME)
+        self.loginAsManager()
         request = self.layer['request']
         request.form.update({'service': 'tasks', 'id': str(jobid)})
         html = self.portal.restrictedTraverse('@@taskqueue-job')()
         self.assertIn('id="cancel"', html)
         self.assertIn('name="_authenticator"', html)
-        request['REQUEST_METHOD'] = 'POST'
-        request.form.update({'action': 'cancel', 'csrf': 'wrong'})
-        with self.assertRaises(Forbidden):
-            self.portal.restrictedTraverse('@@taskqueue-action')()
-        request.form['csrf'] = csrfToken()
-        self.portal.restrictedTraverse('@@taskqueue-action')()
+        self.assertNotIn('name="csrf"', html)
+        for token in ({}, {'_authenticator': 'wrong'}):
+            with self.assertRaises(Forbidden):
+                self.act(action='cancel', id=str(jobid), **token)
+        self.assertEqual(service.getStatus(jobid), 'queued')
+        messages, location = self.act(action='cancel', id=str(jobid),
+                                      _authenticator=createToken())
         self.assertEqual(service.getStatus(jobid), 'cancelled')
-        self.assertIn('@@taskqueue-job?service=tasks',
-                      request.response.getHeader('Location'))
+        self.assertEqual(messages, [('info', 'Job %d cancelled.' % jobid)])
+        self.assertEqual(location, 'http://nohost/plone/@@taskqueue-job'
+                         '?service=tasks&id=%d' % jobid)
+        messages, location = self.act(action='cancel', id=str(jobid),
+                                      _authenticator=createToken())
+        self.assertEqual(messages, [(
+            'info', 'Job %d was cancelled already.' % jobid)])
+        messages, location = self.act(action='retry', id=str(jobid),
+                                      _authenticator=createToken())
+        self.assertEqual(service.getStatus(jobid), 'queued')
+        self.assertEqual(messages, [('info', 'Job %d is queued again.'
+                                     % jobid)])
+        messages, location = self.act(action='retry', id=str(jobid),
+                                      _authenticator=createToken())
+        self.assertEqual(messages[0][0], 'warning')
+        self.assertIn('Job %d was not retried: ' % jobid, messages[0][1])
+
+    def test_cleaning_asks_first(self):
+        from plone.protect.authenticator import createToken
+        service = self.service()
+        done = [service.add('retitle', {'path': 'doc'}) for i in range(3)]
+        waiting = service.add('retitle', {'path': 'doc'})
+        for jobid in done:
+            service.cancel(jobid)
+        transaction.commit()
+        self.loginAsManager()
+        request = self.layer['request']
+        request.form.update({'service': 'tasks'})
+        html = self.portal.restrictedTraverse('@@taskqueue-jobs')()
+        self.assertIn('@@taskqueue-clean?service=tasks', html)
+        html = self.portal.restrictedTraverse('@@taskqueue-clean')()
+        self.assertIn('class="alert alert-danger"', html)
+        self.assertIn('<strong>3</strong>', html)
+        self.assertIn('id="confirm"', html)
+        # Without the confirmation, the confirmation page.
+        messages, location = self.act(action='clean',
+                                      _authenticator=createToken())
+        self.assertEqual(messages, [])
+        self.assertEqual(location, 'http://nohost/plone/@@taskqueue-clean'
+                         '?service=tasks')
+        self.assertEqual(len(service.jobs), 4)
+        messages, location = self.act(action='clean', confirmed='yes',
+                                      _authenticator=createToken())
+        self.assertEqual(messages, [('info', 'Removed 3 finished jobs.')])
+        self.assertEqual(location, 'http://nohost/plone/@@taskqueue-jobs'
+                         '?service=tasks')
+        self.assertEqual(list(service.jobs), [waiting])
+
+    def test_times_are_in_the_users_time_zone(self):
+        import datetime
+        from plone.registry.interfaces import IRegistry
+        import zope.component
+        service = self.service()
+        jobid = service.add('retitle', {'path': 'doc'})
+        service.jobs[jobid].created = datetime.datetime(
+            2026, 1, 15, 12, 30, tzinfo=datetime.timezone.utc)
+        registry = zope.component.getUtility(IRegistry)
+        registry['plone.portal_timezone'] = 'Europe/Berlin'
+        transaction.commit()
+        self.loginAsManager()
+        request = self.layer['request']
+        request.form.update({'service': 'tasks', 'id': str(jobid)})
+        html = self.portal.restrictedTraverse('@@taskqueue-job')()
+        self.assertIn('datetime="2026-01-15T12:30:00Z"', html)
+        self.assertIn('>Jan 15, 2026 01:30 PM CET</time>', html)
+        html = self.portal.restrictedTraverse('@@taskqueue-jobs')()
+        self.assertIn('>Jan 15, 2026 01:30 PM CET</time>', html)
+        # A member's own time zone wins.
+        member = self.portal.portal_membership.getAuthenticatedMember()
+        member.setMemberProperties({'timezone': 'America/New_York'})
+        html = self.portal.restrictedTraverse('@@taskqueue-job')()
+        self.assertIn('>Jan 15, 2026 07:30 AM EST</time>', html)
+
+    def test_the_job_page_says_as_whom_and_where_it_runs(self):
+        jobid = self.addAs('mary', 'retitle', {'path': 'doc'})
+        self.loginAsManager()
+        request = self.layer['request']
+        request.form.update({'service': 'tasks', 'id': str(jobid)})
+        html = self.portal.restrictedTraverse('@@taskqueue-job')()
+        self.assertIn('run as <strong>mary</strong> in'
+                      ' <strong>/plone</strong>', html)
+        self.assertRegex(html, r'<th>runs as</th>\s*<td>mary</td>')
+        self.assertIn('Up to the jobs of tasks', html)
 
     def test_the_uninstall_profile_stops_and_removes_the_service(self):
         import zope.component
-        from Products.CMFPlone.utils import get_installer
+        from plone.base.utils import get_installer
         from plone.app.testing import setRoles
         from plone.app.testing import TEST_USER_ID
         from z3c.taskqueue import interfaces

@@ -229,8 +229,13 @@ class ZopeSiteTests(unittest.TestCase):
         status, body = self.request('site1/manage_taskqueue_action',
                                     dict(fields, csrf='wrong'), user='alice')
         self.assertEqual(status, 403)
+        self.assertIn('load the page again', body)
         status, body = self.request('site1/manage_taskqueue_action', fields,
                                     user='alice')
+        self.assertEqual(status, 403)
+        # Bob's token is not Alice's.
+        status, body = self.request('site1/manage_taskqueue_action',
+                                    dict(fields, csrf=csrf), user='bob')
         self.assertEqual(status, 403)
         status, body = self.request('site1/manage_taskqueue_action',
                                     dict(fields, csrf=csrf))
@@ -241,23 +246,83 @@ class ZopeSiteTests(unittest.TestCase):
                                     dict(fields, csrf=csrf), user='alice')
         self.assertEqual(status, 200, body)     # redirected to the job
         self.assertIn('id="retry"', body)
+        self.assertIn('<div class="alert alert-success" role="alert">\n'
+                      '\t\t\tJob %d cancelled.' % jobid, body)
         transaction.begin()
         self.assertEqual(self.service().getStatus(jobid), 'cancelled')
         status, body = self.request(
             'site1/manage_taskqueue_action',
             dict(fields, csrf=csrf, action='retry'), user='alice')
         self.assertEqual(status, 200, body)
+        self.assertIn('Job %d is queued again.' % jobid, body)
         transaction.begin()
         self.assertEqual(self.service().getStatus(jobid), 'queued')
-        self.service().cancel(jobid)
+        status, body = self.request(
+            'site1/manage_taskqueue_action',
+            dict(fields, csrf=csrf, action='retry'), user='alice')
+        self.assertIn('alert-warning', body)
+        self.assertIn('Job %d was not retried: ' % jobid, body)
+
+    def test_the_zmi_asks_before_it_removes_the_finished_jobs(self):
+        import re
+        from zope.component.hooks import setSite
+        setSite(self.site)
+        done = self.service().add('whoami')
+        waiting = self.service().add('whoami')
+        self.service().cancel(done)
         transaction.commit()
         status, body = self.request('site1/manage_taskqueue_jobs',
                                     user='alice')
-        self.assertIn('id="clean"', body)
+        self.assertIn('manage_taskqueue_clean?service=tasks', body)
+        status, body = self.request(
+            'site1/manage_taskqueue_clean?service=tasks', user='alice')
+        self.assertEqual(status, 200, body)
+        self.assertIn('class="btn btn-danger"', body)
+        self.assertRegex(body, r'It cannot be\s+undone\.')
+        csrf = re.search(r'name="csrf" value="([^"]+)"', body).group(1)
+        # Without the confirmation, the page that asks for it.
         status, body = self.request(
             'site1/manage_taskqueue_action',
             {'service': 'tasks', 'action': 'clean', 'csrf': csrf},
             user='alice')
-        self.assertEqual(status, 200, body)
+        self.assertRegex(body, r'It cannot be\s+undone\.')
         transaction.begin()
-        self.assertNotIn(jobid, self.service().jobs)
+        self.assertIn(done, self.service().jobs)
+        status, body = self.request(
+            'site1/manage_taskqueue_action',
+            {'service': 'tasks', 'action': 'clean', 'csrf': csrf,
+             'confirmed': 'yes'}, user='alice')
+        self.assertEqual(status, 200, body)
+        self.assertIn('Removed 1 finished jobs.', body)
+        transaction.begin()
+        self.assertEqual(list(self.service().jobs), [waiting])
+        status, body = self.request(
+            'site1/manage_taskqueue_clean?service=tasks', user='alice')
+        self.assertIn('There are no finished jobs.', body)
+
+    def test_the_jobs_tab_is_highlighted_on_every_page_of_it(self):
+        import re
+        from zope.component.hooks import setSite
+        setSite(self.site)
+        jobid = self.service().add('whoami')
+        self.service().cancel(self.service().add('whoami'))
+        transaction.commit()
+        for path in ('manage_taskqueue_jobs',
+                     'manage_taskqueue_job?id=%d' % jobid,
+                     'manage_taskqueue_clean'):
+            status, body = self.request('site1/' + path, user='alice')
+            active = re.findall(r'class="nav-link active"[^>]*>([^<]+)<',
+                                body)
+            self.assertEqual(active, ['Jobs'], path)
+
+    def test_the_key_of_the_tokens_is_stored_once_for_all_processes(self):
+        from z3c.taskqueue import views
+        db = self.app._p_jar.db()
+        transaction.begin()
+        key = views.databaseKey(db)
+        self.assertEqual(len(key), 32)
+        # Another process: it reads the key the first one stored.
+        views._keys.clear()
+        self.assertEqual(views.databaseKey(db), key)
+        transaction.begin()
+        self.assertEqual(self.app._p_jar.root()[views.KEY_NAME], key)
