@@ -12,7 +12,8 @@
 #
 ##############################################################################
 """``z3c-taskqueue status``: the jobs by status and queue, the oldest
-waiting job, and the workers that hold claims."""
+waiting job, the workers (idle or busy, and when each was last seen) and
+the claims their threads hold."""
 import json
 import time
 
@@ -39,8 +40,12 @@ def status(args):
             '%d %s' % (counts[status], status) for status in
             ('completed', 'error', 'cancelled'))))
     if report['workers']:
-        print('workers holding claims:')
+        print('workers:')
         for worker in report['workers']:
+            print('  %-40s %s' % (worker['owner'], describeWorker(worker)))
+    if report['claims']:
+        print('workers holding claims:')
+        for worker in report['claims']:
             print('  %-40s %3d jobs  %s  lease until %s' % (
                 worker['owner'], worker['jobs'],
                 'since %.0f s' % worker['for'] if worker['for'] is not None
@@ -50,17 +55,80 @@ def status(args):
 
 def statusReport(service, now):
     """Return what ``status`` shows, as a dict."""
+    claims = claimsReport(service, now)
     return {'jobs': service.countJobs(), 'queues': service.countQueued(),
             'finished': {'last minute': service.countFinished(60, now),
                          'last hour': service.countFinished(3600, now)},
             'oldest queued age': service.oldestQueuedAge(now),
-            'workers': workersReport(service, now)}
+            'workers': workersReport(service, now, claims),
+            'claims': claims}
 
 
-def workersReport(service, now):
-    """Return the workers that hold claims, each as a dict: owner, the
-    number and the ids of the jobs it holds, how long ago it claimed them
-    (``for``) and when its lease expires."""
+def describeWorker(worker, now=None):
+    """Say in one line what ``workersReport`` says of ``worker``."""
+    now = time.time() if now is None else now
+    if worker['last seen'] is None:
+        said = ['no record (no heartbeat)']
+    else:
+        said = ['%-5s' % worker['state'],
+                'seen %s ago' % _ago(now - worker['last seen']),
+                'up %s' % _ago(now - worker['started']),
+                '%d completed, %d failed' % (worker['completed'],
+                                             worker['failed'])]
+    if worker['jobs']:
+        said.append('%d jobs claimed' % worker['jobs'])
+    return '  '.join(said)
+
+
+def _ago(seconds):
+    seconds = max(seconds, 0)
+    for unit, size in (('d', 86400), ('h', 3600), ('m', 60)):
+        if seconds >= size:
+            return '%.0f %s' % (seconds // size, unit)
+    return '%.0f s' % seconds
+
+
+def workersReport(service, now, claims=None):
+    """Return every worker, each as a dict: those that keep a record
+    (``ITaskService.workers()``: idle or busy, alive or gone), with the
+    claims of their threads, and those that hold claims without a record
+    (``state`` 'unknown').  Besides the record's keys (None without a
+    record), ``owner`` (the worker's name), the number (``jobs``) and the
+    ids (``claimed``) of the jobs its threads hold, how long ago they
+    claimed them (``for``) and when their leases expire (``expires``).
+    """
+    if claims is None:
+        claims = claimsReport(service, now)
+    rows = {}
+    for record in service.workers(now):
+        rows[record['name']] = dict(record, owner=record['name'], jobs=0,
+                                    claimed=[], expires=None,
+                                    **{'for': None})
+    for claim in claims:
+        owner = claim['owner']
+        row = rows.get(owner) or rows.get(owner.rpartition('.')[0])
+        if row is None:
+            row = rows[owner] = dict(
+                dict.fromkeys(_RECORD), name=owner, owner=owner,
+                state='unknown', jobs=0, claimed=[], expires=None,
+                **{'for': None})
+        row['jobs'] += claim['jobs']
+        row['claimed'] = row['claimed'] + claim['claimed']
+        row['expires'] = max(row['expires'] or 0, claim['expires'])
+        if claim['for'] is not None:
+            row['for'] = max(row['for'] or 0, claim['for'])
+    return [rows[name] for name in sorted(rows)]
+
+
+# What a worker's record says (see ``workers.WorkerRecord.report``).
+_RECORD = ('host', 'pid', 'processor', 'threads', 'queues', 'tasks',
+           'started', 'last seen', 'interval', 'completed', 'failed')
+
+
+def claimsReport(service, now):
+    """Return the owners of leases that hold claims (a worker's threads),
+    each as a dict: owner, the number and the ids of the jobs it holds,
+    how long ago it claimed them (``for``) and when its lease expires."""
     workers = {}
     for lease, ids in service._claims.leases():
         held = [jobid for jobid in ids

@@ -11,8 +11,9 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The dashboard's actions: cancel, retry and clean, each a commit on a
-connection of its own, retried after a conflict."""
+"""The dashboard's actions: cancel, retry, clean and retry the failed
+jobs of a filter, each a commit on a connection of its own (or a
+batch of them), retried after a conflict."""
 import time
 
 import transaction
@@ -22,6 +23,7 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue._jobcommands import parseDuration
 from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue.command import CommandError
+from z3c.taskqueue.job import loads
 from z3c.taskqueue.dashboard.pages import BadRequest
 from z3c.taskqueue.dashboard.pages import NotFound
 from z3c.taskqueue.retry import jitteredBackoff
@@ -32,6 +34,11 @@ TRIES = 5
 
 #: The most jobs one ``clean`` action removes (in batches of 1000).
 CLEAN_LIMIT = 100000
+
+#: How many jobs a commit of ``retryFailed`` retries, and the most one
+#: action retries.
+RETRY_BATCH = 1000
+RETRY_LIMIT = 100000
 
 
 class Refused(Exception):
@@ -106,3 +113,65 @@ def clean(db, path, form):
         if batch < 1000:
             break
     return 'removed %d job(s)' % removed
+
+
+def failedJobs(service, task=None, queue=None):
+    """Return the ids of the failed jobs of ``task`` in ``queue`` (None:
+    any), in the order of their ids.
+
+    The status index holds the ids of the failed jobs: only those are
+    loaded, however many other jobs the service keeps.
+    """
+    found = []
+    for jobid in sorted(service._statuses.ids(interfaces.ERROR)):
+        job = service.jobs.get(jobid)
+        if (job is not None and loads(job)
+                and task in (None, job.task) and queue in (None, job.queue)):
+            found.append(jobid)
+    return found
+
+
+def retryFailed(db, path, task=None, queue=None):
+    """Retry the failed jobs of ``task`` in ``queue`` (None: any), as
+    ``retry()`` does, ``RETRY_BATCH`` a commit; a job that cannot be
+    retried is skipped and counted.  Return a dict: ``message``,
+    ``retried``, ``skipped``, and ``more`` (True when ``RETRY_LIMIT`` was
+    reached before the last)."""
+    ids = commit(db, path, lambda service: failedJobs(service, task, queue))
+    retried = skipped = 0
+    reasons = []
+
+    def change(batch):
+        def retryBatch(service):
+            done, refused = 0, []
+            for jobid in batch:
+                if (jobid not in service.jobs or
+                        service.getStatus(jobid) != interfaces.ERROR):
+                    continue    # removed, or retried, meanwhile
+                try:
+                    service.retry(jobid)
+                except ValueError as error:
+                    refused.append(str(error))
+                else:
+                    done += 1
+            return done, refused
+        return retryBatch
+    more = False
+    for start in range(0, len(ids), RETRY_BATCH):
+        if retried >= RETRY_LIMIT:
+            more = True
+            break
+        done, refused = commit(db, path,
+                               change(ids[start:start + RETRY_BATCH]))
+        retried += done
+        skipped += len(refused)
+        reasons.extend(refused[:3 - len(reasons)])
+    message = 'retried %d failed job(s)' % retried
+    if skipped:
+        message += '; skipped %d that cannot be retried (%s%s)' % (
+            skipped, '; '.join(reasons), '; ...' if skipped > len(reasons)
+            else '')
+    if more:
+        message += '; more remain: retry again'
+    return {'message': message, 'retried': retried, 'skipped': skipped,
+            'more': more}

@@ -19,11 +19,16 @@ transaction that is aborted at the end: only the actions write.  A bad
 query or an unknown job is a 4xx page; any other error a 500 page that
 says what failed in one line, with the traceback in the log only.
 POSTs (the actions of ``actions``) are served only to those
-``security`` lets act.
+``security`` lets act.  A POST from a program (``Authorization:
+Bearer``, or ``Accept: application/json``) is answered in JSON:
+``{"ok": true, "message": ...}``, or ``{"ok": false, "error": ...,
+"message": ...}`` with the error's status code.
 """
+import json
 import logging
 import os
 import re
+import threading
 import time
 import urllib.parse
 
@@ -62,6 +67,30 @@ SECURITY_HEADERS = [
 
 _STATIC = {'style.css': 'text/css; charset=utf-8'}
 
+TEMPLATES = ('cron', 'done', 'error', 'job', 'jobs', 'login', 'overview',
+             'retry-failed', 'workers')
+
+_loaded = []
+
+# Templates are compiled when first used (the layout, by each page), and
+# waitress's threads compiling at once can fail in CPython's compiler
+# (3.11.7 said "AST constructor recursion depth mismatch"): one thread
+# renders at a time.  Rendering holds the GIL anyway.
+_rendering = threading.Lock()
+
+
+def loadTemplates():
+    """Return the loader of the templates, compiled once per process."""
+    with _rendering:
+        if not _loaded:
+            loader = PageTemplateLoader(os.path.join(HERE, 'templates'),
+                                        '.pt')
+            for name in TEMPLATES:
+                loader[name].cook_check()
+            _loaded.append(loader)
+        return _loaded[0]
+
+
 _ACTION = re.compile(r'^/jobs/([^/]+)/(cancel|retry)$')
 
 #: The largest form the dashboard reads.
@@ -88,6 +117,15 @@ def readForm(environ):
         raise BadRequest('the form is not urlencoded') from None
 
 
+def wantsJSON(environ):
+    """Tell whether the request comes from a program: it sends the token
+    itself, or accepts JSON."""
+    if environ.get('HTTP_AUTHORIZATION', '').startswith('Bearer '):
+        return True
+    return any(part.split(';')[0].strip().lower() == 'application/json'
+               for part in environ.get('HTTP_ACCEPT', '').split(','))
+
+
 class Request:
     """What one request asks.
 
@@ -103,6 +141,8 @@ class Request:
         self.query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''),
                                            keep_blank_values=True)
         self.session = security.sessionOf(environ)
+        #: Whether to answer in JSON: a program's POST.
+        self.json = self.method == 'POST' and wantsJSON(environ)
         #: The client's address, as waitress tells it (behind a proxy,
         #: the proxy's unless waitress is told to trust its headers).
         self.address = environ.get('REMOTE_ADDR') or '?'
@@ -124,8 +164,7 @@ class Dashboard:
         self.refresh = refresh
         self.hidePayloads = hidePayloads
         self.serviceName = serviceName or '/'.join(map(str, path))
-        self.templates = PageTemplateLoader(os.path.join(HERE, 'templates'),
-                                            '.pt')
+        self.templates = loadTemplates()
         self.samples = chart.Samples()
         self.counter = metrics.FinishedCounter()
         self.registry = metrics.registry(self.read, self.counter)
@@ -153,50 +192,50 @@ class Dashboard:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        base = request.base
         allowed = 'GET, HEAD, POST' if self.guard.enabled else 'GET, HEAD'
         if request.method not in allowed.split(', '):
-            return self.respond(request, start_response,
-                                '405 Method Not Allowed',
-                                self.errorPage(
-                                    base, 'Not allowed', 'This dashboard'
-                                    ' only shows: it was started without a'
-                                    ' token, or read only.'),
-                                extra=[('Allow', allowed)])
+            return self.fail(request, start_response,
+                             '405 Method Not Allowed', 'Not allowed',
+                             'This dashboard only shows: it was started'
+                             ' without a token, or read only.',
+                             extra=[('Allow', allowed)])
         try:
             if request.method == 'POST':
                 return self.act(request, start_response)
             return self.route(request, start_response)
         except actions.Refused as error:
-            return self.respond(request, start_response, '409 Conflict',
-                                self.errorPage(base, 'Not done',
-                                               str(error)))
+            return self.fail(request, start_response, '409 Conflict',
+                             'Not done', str(error))
         except Forbidden as error:
-            return self.respond(request, start_response, '403 Forbidden',
-                                self.errorPage(base, 'Forbidden',
-                                               str(error)))
+            return self.fail(request, start_response, '403 Forbidden',
+                             'Forbidden', str(error))
         except security.LockedOut as error:
-            return self.respond(request, start_response,
-                                '429 Too Many Requests',
-                                self.errorPage(base, 'Locked out',
-                                               str(error)),
-                                extra=[('Retry-After',
-                                        str(error.seconds))])
+            return self.fail(request, start_response,
+                             '429 Too Many Requests', 'Locked out',
+                             str(error), extra=[('Retry-After',
+                                                 str(error.seconds))])
         except BadRequest as error:
-            return self.respond(request, start_response, '400 Bad Request',
-                                self.errorPage(base, 'Bad request',
-                                               str(error)))
+            return self.fail(request, start_response, '400 Bad Request',
+                             'Bad request', str(error))
         except NotFound as error:
-            return self.respond(request, start_response, '404 Not Found',
-                                self.errorPage(base, 'Not found',
-                                               str(error)))
+            return self.fail(request, start_response, '404 Not Found',
+                             'Not found', str(error))
         except Exception as error:
             log.exception('Dashboard: %s failed', request.path)
-            return self.respond(request, start_response,
-                                '500 Internal Server Error',
-                                self.errorPage(
-                                    base, 'Error', 'The page could not be'
-                                    ' made: %s' % message(error)))
+            return self.fail(request, start_response,
+                             '500 Internal Server Error', 'Error',
+                             'The page could not be made: %s'
+                             % message(error))
+
+    def fail(self, request, start_response, status, title, text,
+             extra=()):
+        """Answer an error: a page, or JSON to a program's POST."""
+        if request.json:
+            return self.respondJSON(request, start_response, status, {
+                'ok': False, 'error': title, 'message': text}, extra)
+        return self.respond(request, start_response, status,
+                            self.errorPage(request, title, text),
+                            extra=extra)
 
     def act(self, request, start_response):
         """Do what a POST asks, if the request may act."""
@@ -225,6 +264,12 @@ class Dashboard:
                             ' missing or wrong)')
         if path == '/clean':
             done = actions.clean(self.db, self.path, form)
+            back, backText = base + '/', 'Back to the overview'
+        elif path == '/retry-failed':
+            task, queue = pages.failedFilter(form)
+            done = actions.retryFailed(self.db, self.path, task, queue)
+            back = pages.failedJobsURL(base, task, queue)
+            backText = 'Back to the failed jobs'
         else:
             match = _ACTION.match(path)
             if match is None:
@@ -232,12 +277,17 @@ class Dashboard:
             jobid = pages.jobId(match.group(1))
             done = getattr(actions, match.group(2))(self.db, self.path,
                                                     jobid)
-        detail.info('Dashboard: %s', done)
-        return self.respond(request, start_response, '200 OK',
-                            self.templates['done'](
-                                base=base, service=self.serviceName,
-                                title='Done', message=done, refresh=0,
-                                actions=True, csrf=None).encode('utf-8'))
+            back = '%s/jobs/%d' % (base, jobid)
+            backText = 'Back to job %d' % jobid
+        if isinstance(done, str):
+            done = {'message': done}
+        detail.info('Dashboard: %s', done['message'])
+        if request.json:
+            return self.respondJSON(request, start_response, '200 OK',
+                                    dict(done, ok=True))
+        return self.page(request, start_response, 'done', {
+            'title': 'Done', 'message': done['message'], 'refresh': 0,
+            'back': back, 'backText': backText})
 
     def route(self, request, start_response):
         hide = self.hidePayloads
@@ -250,8 +300,11 @@ class Dashboard:
                 service, query, base, chart.svg(self.samples)))
             return self.page(request, start_response, 'overview', names)
         if path == '/jobs':
-            names = self.read(lambda service: pages.jobs(service, query,
-                                                         base, hide))
+            def jobs(service):
+                names = pages.jobs(service, query, base, hide)
+                names.update(pages.filterChoices(service, names))
+                return names
+            names = self.read(jobs)
             return self.page(request, start_response, 'jobs', names)
         if path.startswith('/jobs/'):
             jobid = pages.jobId(path[len('/jobs/'):])
@@ -271,6 +324,11 @@ class Dashboard:
             names = self.read(lambda service: pages.workers(service, query,
                                                             base))
             return self.page(request, start_response, 'workers', names)
+        if path == '/retry-failed':
+            names = self.read(lambda service: pages.retryFailed(
+                service, query, base))
+            return self.page(request, start_response, 'retry-failed',
+                             names)
         if path == '/metrics':
             return self.respond(request, start_response, '200 OK',
                                 metrics.render(self.registry),
@@ -288,15 +346,24 @@ class Dashboard:
         names.setdefault('refresh', self.refresh)
         names['csrf'] = self.guard.csrf(request.session)
         names['actions'] = self.guard.enabled
-        body = self.templates[name](base=request.base,
-                                    service=self.serviceName, **names)
+        with _rendering:
+            body = self.templates[name](base=request.base,
+                                        service=self.serviceName, **names)
         return self.respond(request, start_response, '200 OK',
                             body.encode('utf-8'))
 
-    def errorPage(self, base, title, text):
-        return self.templates['error'](
-            base=base, service=self.serviceName, title=title, message=text,
-            refresh=0, actions=False, csrf=None).encode('utf-8')
+    def errorPage(self, request, title, text):
+        with _rendering:
+            return self.templates['error'](
+                base=request.base, service=self.serviceName, title=title,
+                message=text, refresh=0, actions=self.guard.enabled,
+                csrf=self.guard.csrf(request.session)).encode('utf-8')
+
+    def respondJSON(self, request, start_response, status, answer,
+                    extra=()):
+        return self.respond(request, start_response, status,
+                            json.dumps(answer).encode('utf-8'),
+                            'application/json', extra)
 
     def respond(self, request, start_response, status, body,
                 contentType='text/html; charset=utf-8', extra=()):

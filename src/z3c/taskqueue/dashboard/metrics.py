@@ -14,8 +14,9 @@
 """``/metrics``: the task service in the Prometheus text format.
 
 Each scrape reads the service on the dashboard's connection: the jobs by
-status, the due jobs by queue, the age of the oldest waiting job and the
-jobs each worker holds.  ``taskqueue_jobs_finished_total`` counts the
+status, the due jobs by queue, the age of the oldest waiting job, and
+the workers: whether each is alive, when it was last seen, the jobs it
+holds and the jobs it ran.  ``taskqueue_jobs_finished_total`` counts the
 jobs the dashboard saw finish, from one reading to the next (a scrape or
 a sample of the chart), since it started: jobs finished and removed
 between two readings are not counted.
@@ -87,9 +88,31 @@ class ServiceCollector:
             'taskqueue_worker_claimed_jobs',
             'Jobs each worker holds claimed (running or about to).',
             labels=['worker'])
+        up = GaugeMetricFamily(
+            'taskqueue_worker_up',
+            'Whether each worker that keeps a record is alive (1) or gone'
+            ' (0: it missed three heartbeats).', labels=['worker'])
+        seen = GaugeMetricFamily(
+            'taskqueue_worker_last_seen_timestamp_seconds',
+            'When each worker wrote its record last (its heartbeat).',
+            labels=['worker'])
+        ran = CounterMetricFamily(
+            'taskqueue_worker_jobs',
+            'Jobs each worker ran since it started, by outcome.',
+            labels=['worker', 'outcome'])
         for worker in report['workers']:
-            claimed.add_metric([worker['owner']], worker['jobs'])
+            name = worker['owner']
+            claimed.add_metric([name], worker['jobs'])
+            if worker['last seen'] is None:
+                continue    # holds claims, keeps no record
+            up.add_metric([name], int(worker['state'] == 'alive'))
+            seen.add_metric([name], worker['last seen'])
+            ran.add_metric([name, 'completed'], worker['completed'])
+            ran.add_metric([name, 'failed'], worker['failed'])
         yield claimed
+        yield up
+        yield seen
+        yield ran
         finished = CounterMetricFamily(
             'taskqueue_jobs_finished',
             'Jobs seen finishing since the dashboard started.',

@@ -30,6 +30,7 @@ from z3c.taskqueue._jobcommands import describe
 from z3c.taskqueue._jobcommands import summary
 from z3c.taskqueue._statuscommand import statusReport
 from z3c.taskqueue._statuscommand import workersReport
+from z3c.taskqueue.job import loads
 from z3c.taskqueue.queues import checkName
 
 
@@ -38,6 +39,10 @@ PAGE = 50
 
 #: The longest query value the dashboard takes.
 MAX_VALUE = 200
+
+#: How many of the newest jobs the task filter looks at for task names,
+#: besides the tasks registered here and in the workers.
+TASK_SCAN = 200
 
 
 class BadRequest(Exception):
@@ -92,6 +97,8 @@ def jobs(service, query, base, hidePayloads=False):
     rows = []
     for jobid in ids:
         row = summary(service, jobid, now)
+        row.update(moment(None if row['age'] is None else now - row['age'],
+                          now, 'created'))
         row['age'] = _age(row['age'])
         row['error'] = _cut(row['error'] or '', 80)
         row['css'] = _css(row['status'])
@@ -103,10 +110,65 @@ def jobs(service, query, base, hidePayloads=False):
                                                ('task', task),
                                                ('queue', queue))
              if value] + [('after', cursor)]))
+    retry = urllib.parse.urlencode([(name, value) for name, value in (
+        ('task', task), ('queue', queue)) if value])
     return {'title': 'Jobs', 'rows': rows, 'next': following,
             'cursor': cursor,
+            'retryFailed': '%s/retry-failed%s' % (base, retry and '?' + retry),
             'statuses': interfaces.STATUSES, 'status': status or '',
             'task': task or '', 'queue': queue or ''}
+
+
+def filterChoices(service, page):
+    """Return the task and queue names the filters of the job list
+    offer (``page`` is what ``jobs()`` returned): the queues ever used,
+    and the tasks registered here, in the workers and of the newest jobs,
+    with those of the page and the current filter."""
+    queues = set(service.countQueued())
+    tasks = set(service.getAvailableTasks())
+    for worker in service.workers():
+        tasks.update(worker['tasks'])
+    ids, unused = service.listJobs(limit=TASK_SCAN, scan=TASK_SCAN)
+    for jobid in ids:
+        job = service.jobs.get(jobid)
+        if job is not None and loads(job):
+            tasks.add(job.task)
+    tasks.update(row['task'] for row in page['rows'] if row['task'] != '?')
+    for names, chosen in ((tasks, page['task']), (queues, page['queue'])):
+        if chosen:
+            names.add(chosen)
+    return {'tasks': sorted(tasks), 'queues': sorted(queues)}
+
+
+def retryFailed(service, query, base):
+    """What the confirmation of retrying the failed jobs of a filter
+    shows: how many there are."""
+    task, queue = failedFilter(query)
+    from z3c.taskqueue.dashboard.actions import failedJobs
+    count = len(failedJobs(service, task, queue))
+    return {'title': 'Retry failed jobs', 'count': count, 'task': task,
+            'queue': queue, 'back': failedJobsURL(base, task, queue)}
+
+
+def failedJobsURL(base, task, queue):
+    """Return the URL of the list of the failed jobs of ``task`` in
+    ``queue`` (None: any)."""
+    return '%s/jobs?%s' % (base, urllib.parse.urlencode(
+        [('status', interfaces.ERROR)] + [
+            (name, value) for name, value in (('task', task),
+                                              ('queue', queue)) if value]))
+
+
+def failedFilter(query):
+    """Return the task and the queue of the query of a retry of failed
+    jobs, checked (None: any)."""
+    queue = _one(query, 'queue')
+    if queue is not None:
+        try:
+            checkName(queue)
+        except ValueError as error:
+            raise BadRequest(str(error)) from None
+    return _one(query, 'task'), queue
 
 
 def find(service, query, base):
@@ -160,16 +222,46 @@ def cron(service, query, base):
 
 
 def workers(service, query, base):
+    now = time.time()
     rows = []
-    for worker in workersReport(service, time.time()):
-        rows.append({
-            'owner': worker['owner'], 'jobs': worker['jobs'],
-            'claimed': worker['claimed'],
-            'since': '?' if worker['for'] is None else
-            '%s ago' % _age(worker['for']),
-            'expires': time.strftime('%Y-%m-%d %H:%M:%S UTC',
-                                     time.gmtime(worker['expires']))})
-    return {'title': 'Workers', 'rows': rows}
+    for worker in workersReport(service, now):
+        row = {
+            'name': worker['owner'], 'state': worker['state'],
+            'host': worker['host'], 'pid': worker['pid'],
+            'threads': worker['threads'],
+            'queues': '' if worker['last seen'] is None else
+            ', '.join(worker['queues']) if worker['queues'] else 'all',
+            'tasks': _cut(', '.join(worker['tasks'] or ()), 120),
+            'completed': worker['completed'], 'failed': worker['failed'],
+            'jobs': worker['jobs'], 'claimed': worker['claimed'],
+            'since': None if worker['for'] is None else
+            _age(worker['for']),
+            'up': None if worker['started'] is None else
+            _age(max(now - worker['started'], 0)),
+            'expiresTime': None if worker['expires'] is None else
+            time.strftime('%H:%M:%S', time.gmtime(worker['expires']))}
+        row.update(moment(worker['last seen'], now, 'seen'))
+        row.update(moment(worker['started'], now, 'started'))
+        row.update(moment(worker['expires'], now, 'expires'))
+        rows.append(row)
+    return {'title': 'Workers', 'rows': rows,
+            'alive': sum(row['state'] == 'alive' for row in rows),
+            'gone': sum(row['state'] == 'gone' for row in rows)}
+
+
+def moment(seconds, now, name):
+    """Return, for the time ``seconds`` since the epoch (None: not
+    known), ``name`` (the time in UTC, to be read), ``name + 'ISO'`` (in
+    ISO 8601, for a ``<time datetime>``) and ``name + 'Age'`` (how long
+    ago it was at ``now``, or in how long it will be)."""
+    if seconds is None:
+        return dict.fromkeys((name, name + 'ISO', name + 'Age'))
+    moment = time.gmtime(seconds)
+    ago = now - seconds
+    return {name: time.strftime('%Y-%m-%d %H:%M:%S', moment),
+            name + 'ISO': time.strftime('%Y-%m-%dT%H:%M:%SZ', moment),
+            name + 'Age': '%s ago' % _age(max(ago, 0)) if ago >= -1 else
+            'in %s' % _age(-ago)}
 
 
 def jobId(text):

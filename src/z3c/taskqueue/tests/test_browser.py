@@ -133,25 +133,70 @@ class BrowserTests(DashboardTestBase):
         self.waitFor(lambda: self.findAll('#logout'), 'the login')
 
     def test_the_overview_shows_the_counts(self):
-        # Samples of the last minutes, for the chart.
+        # Half an hour of samples, every ten seconds, as the dashboard
+        # takes them: a backlog that builds up and is worked off.
+        import random
+        jitter = random.Random(7)
         now = time.time()
-        for seconds in (90, 60, 30, 0):
-            self.app.sample(now - seconds)
+        finished = 0
+        for number in range(180):
+            backlog = max(0, 40 - abs(number - 70)) * 3 + jitter.randrange(6)
+            finished += 20 + number // 12 + jitter.randrange(5)
+            self.app.samples.add(now - 10 * (180 - number), backlog,
+                                 finished)
         self.visit('/')
         counts = self.counts()
         self.assertEqual((counts['completed'], counts['error'],
                           counts['queued'], counts['cronjob']), (1, 1, 3, 1))
         self.assertIn('reports', self.find('#queues').text)
         self.assertEqual(len(self.findAll('#chart polyline')), 2)
+        # Two charts, one scale each, with times and gridlines.
+        for name, title in (('queued', 'Queued jobs'),
+                            ('finished', 'Jobs finished per minute')):
+            chart = self.find('#chart-%s' % name)
+            self.assertIn(title, chart.text)
+            self.assertGreater(chart.size['height'], 100)
+            times = [t.text for t in chart.find_elements(
+                'css selector', 'text.time')]
+            self.assertGreaterEqual(len(times), 3)
+            for label in times:
+                self.assertRegex(label, r'^\d\d:\d\d$')
+            self.assertGreater(len(chart.find_elements(
+                'css selector', 'line.grid')), 5)
+        self.assertEqual(
+            [t.text for t in self.find('#chart-queued').find_elements(
+                'css selector', 'text[text-anchor=end]')][1:-1],
+            ['0', '50', '100', '150'])
         self.screenshot('overview')
 
     def test_a_filter_narrows_the_list(self):
         from selenium.webdriver.support.ui import Select
         self.visit('/jobs')
         self.assertEqual(len(self.findAll('#jobs tr')) - 1, 6)
+        # When each job was created, in UTC, and how long ago.
+        self.tm.begin()
+        created = self.service.jobs[self.done].created
+        row = [r for r in self.findAll('#jobs tr')
+               if r.text.startswith(str(self.done))][0]
+        self.assertRegex(row.text, r'%s \d+s ago'
+                         % created.strftime('%Y-%m-%d %H:%M:%S'))
         self.screenshot('jobs')
+        tasks = Select(self.find('select[name=task]'))
+        self.assertEqual([o.text for o in tasks.options],
+                         ['any', 'echo', 'fail'])
+        queues = Select(self.find('select[name=queue]'))
+        self.assertEqual([o.text for o in queues.options],
+                         ['any', 'default', 'reports'])
+        tasks.select_by_value('echo')
+        queues.select_by_value('reports')
+        self.find('#filter').click()
+        self.waitFor(lambda: 'queue=reports' in self.driver.current_url,
+                     'the list of a task and a queue')
+        self.assertEqual(len(self.findAll('#jobs tr')) - 1, 3)
+        Select(self.find('select[name=task]')).select_by_value('')
+        Select(self.find('select[name=queue]')).select_by_value('')
         Select(self.find('select[name=status]')).select_by_value('error')
-        self.find('form.filters button').click()
+        self.find('#filter').click()
         self.waitFor(lambda: len(self.findAll('#jobs tr')) - 1 == 1,
                      'the filtered list')
         self.assertIn('status=error', self.driver.current_url)
@@ -167,14 +212,46 @@ class BrowserTests(DashboardTestBase):
         self.screenshot('job')
 
     def test_the_cron_and_workers_pages(self):
+        now = time.time()
         self.tm.begin()
-        self.service.claimJobs('host:4711:worker-1', 60, limit=2)
+        # A worker whose threads run two jobs, an idle one, one that
+        # stopped beating an hour ago, and a claim without a record.
+        for name, seen, info in (
+                ('web1:4711:taskqueue.tasks', now - 12,
+                 {'threads': 4, 'completed': 1184, 'failed': 3,
+                  'started': now - 7200}),
+                ('web2:2305:taskqueue.tasks', now - 4,
+                 {'threads': 2, 'queues': ['reports'], 'completed': 97,
+                  'started': now - 1500}),
+                ('web3:977:taskqueue.tasks', now - 3600,
+                 {'threads': 4, 'completed': 5120, 'failed': 12,
+                  'started': now - 90000})):
+            host, pid, processor = name.split(':')
+            self.service._workerBeat(name, seen, dict(
+                info, host=host, pid=int(pid), processor=processor,
+                interval=30.0, tasks=['echo', 'fail']))
+        self.service.claimJobs('web1:4711:taskqueue.tasks.1', 60, limit=1)
+        self.service.claimJobs('web1:4711:taskqueue.tasks.3', 60, limit=1)
+        self.service.claimJobs('batch:812:Thread-3', 60, limit=1)
         self.tm.commit()
         self.visit('/cron')
         self.assertIn('0 7 * * *', self.find('#cron').text)
         self.screenshot('cron')
         self.visit('/workers')
-        self.assertIn('host:4711:worker-1', self.find('#workers').text)
+        rows = {row.find_element('css selector', '.name').text: row
+                for row in self.findAll('#workers tr.worker')}
+        self.assertEqual(sorted(rows), [
+            'batch:812:Thread-3', 'web1:4711:taskqueue.tasks',
+            'web2:2305:taskqueue.tasks', 'web3:977:taskqueue.tasks'])
+        self.assertRegex(rows['web1:4711:taskqueue.tasks'].text,
+                         r'alive \S+ \S+ 12s ago 2h 4 all 1184 3 2')
+        self.assertIn('reports', rows['web2:2305:taskqueue.tasks'].text)
+        self.assertRegex(rows['web3:977:taskqueue.tasks'].text,
+                         r'gone \S+ \S+ 1h ago')
+        self.assertIn('unknown no record',
+                      rows['batch:812:Thread-3'].text)
+        self.assertEqual(self.find('#summary').text.split('.')[0],
+                         '2 alive, 1 gone')
         self.screenshot('workers')
 
     def test_cancel_works_with_the_token(self):
@@ -187,6 +264,40 @@ class BrowserTests(DashboardTestBase):
         self.tm.begin()
         self.assertEqual(self.service.getStatus(self.queued[0]),
                          'cancelled')
+        # Still logged in, and back to the job.
+        self.assertEqual(self.findAll('#login'), [])
+        self.assertEqual(len(self.findAll('#logout')), 1)
+        self.find('#back').click()
+        self.waitFor(lambda: self.findAll('#retry'), 'the job page')
+        self.assertIn('/jobs/%d' % self.queued[0], self.driver.current_url)
+
+    def test_retry_every_failed_job_of_a_filter(self):
+        self.tm.begin()
+        failed = [self.failed]
+        for number in range(3):
+            jobid = self.service.add('fail', number)
+            self.service.processNext(jobid=jobid)
+            failed.append(jobid)
+        self.tm.commit()
+        self.login()
+        self.visit('/jobs?status=error')
+        self.assertEqual(len(self.findAll('#jobs tr')) - 1, 4)
+        self.find('#retry-failed').click()
+        self.waitFor(lambda: self.findAll('#retry-failed-confirm'),
+                     'the confirmation')
+        self.assertIn('Retry the 4 failed job(s)?',
+                      self.find('#question').text)
+        self.find('#retry-failed-confirm').click()
+        self.waitFor(lambda: self.findAll('#message'), 'the answer')
+        self.assertEqual(self.find('#message').text,
+                         'retried 4 failed job(s)')
+        self.assertEqual(len(self.findAll('#logout')), 1)
+        self.tm.begin()
+        self.assertEqual([self.service.getStatus(jobid) for jobid in failed],
+                         ['queued'] * 4)
+        self.find('#back').click()
+        self.waitFor(lambda: self.findAll('#none'), 'the empty list')
+        self.assertIn('status=error', self.driver.current_url)
 
     def test_cancel_is_refused_without_the_token(self):
         self.visit('/jobs/%d' % self.queued[0])
