@@ -147,6 +147,54 @@ class ConcurrentBeatTests(ServiceTestBase):
         self.assertEqual([w['name'] for w in self.service.workers()], ['a'])
 
 
+class StatusReportTests(ServiceTestBase):
+    """What ``z3c-taskqueue status`` (and the dashboard) make of the
+    records and the claims."""
+
+    def setUp(self):
+        super().setUp()
+        from z3c.taskqueue import testing
+        testing.registerTasks()
+        self.ids = [self.service.add('record', number) for number in
+                    range(3)]
+        self.tm.commit()
+
+    def test_records_and_the_claims_of_their_threads(self):
+        from z3c.taskqueue._statuscommand import describeWorker
+        from z3c.taskqueue._statuscommand import statusReport
+        now = time.time()
+        self.service._workerBeat('h:1:p', now - 5, {
+            'started': now - 7200, 'interval': 30.0, 'completed': 12,
+            'failed': 1})
+        self.service._workerBeat('h:2:p', now - 600, {
+            'started': now - 9000, 'interval': 30.0})
+        self.service.claimJobs('h:1:p.1', 60, now, limit=1)
+        self.service.claimJobs('h:1:p.2', 60, now, limit=1)
+        self.service.claimJobs('elsewhere:3:Thread-1', 60, now, limit=1)
+        self.tm.commit()
+        report = statusReport(self.service, now)
+        workers = {worker['owner']: worker for worker in report['workers']}
+        self.assertEqual(sorted(workers), ['elsewhere:3:Thread-1', 'h:1:p',
+                                           'h:2:p'])
+        busy = workers['h:1:p']
+        self.assertEqual((busy['state'], busy['jobs'], len(busy['claimed'])),
+                         ('alive', 2, 2))
+        self.assertEqual(describeWorker(busy, now),
+                         'alive  seen 5 s ago  up 2 h  12 completed,'
+                         ' 1 failed  2 jobs claimed')
+        self.assertEqual(describeWorker(workers['h:2:p'], now),
+                         'gone   seen 10 m ago  up 2 h  0 completed,'
+                         ' 0 failed')
+        unknown = workers['elsewhere:3:Thread-1']
+        self.assertEqual((unknown['state'], unknown['jobs'],
+                          unknown['last seen']), ('unknown', 1, None))
+        self.assertEqual(describeWorker(unknown, now),
+                         'no record (no heartbeat)  1 jobs claimed')
+        # The claims by thread, as before.
+        self.assertEqual([claim['owner'] for claim in report['claims']],
+                         ['elsewhere:3:Thread-1', 'h:1:p.1', 'h:1:p.2'])
+
+
 @zope.interface.implementer(interfaces.ITask)
 class Blocking:
     """Runs until ``release`` is set."""
