@@ -361,8 +361,8 @@ def makeParser():
     _addcommand.addParser(commands, common, _queueName)
 
     showing = commands.add_parser(
-        'status', help='count jobs by status and queue; show the workers'
-        ' that hold claims')
+        'status', help='count jobs by status and queue; show the workers,'
+        ' when each was last seen, and the claims they hold')
     common(showing)
     showing.add_argument('--json', action='store_true', help='print JSON')
     showing.set_defaults(func=status)
