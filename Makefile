@@ -76,6 +76,14 @@ bench-zope: $(VENV)/.installed
 bench-conflicts: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_conflicts.py $(ARGS)
 
+# A worker process's memory over 500,000 no-op jobs (its RSS at every
+# tenth of them); fails when it ends more than 10 % above what it was
+# once warm.  About a quarter of an hour.  Pass options with ARGS, e.g.
+# make bench-soak ARGS='--jobs 100000 --no-fail'
+.PHONY: bench-soak
+bench-soak: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_soak.py $(ARGS)
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m pip install -e '.[docs]'
 	$(BIN)/sphinx-build -W -b html docs docs/_build/html
