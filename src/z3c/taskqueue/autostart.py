@@ -149,7 +149,14 @@ def startServices(db, names):
     the application or another service from starting.  Return the
     number started.
     """
+    from zope.component.hooks import getSite
+    from zope.component.hooks import setSite
     started = 0
+    # The current site, if any, is of another connection (an after-commit
+    # hook of a request): five.localsitemanager would look for the path
+    # from it to the services' sites.
+    current = getSite()
+    setSite(None)
     connection = db.open()
     try:
         root = connection.root()
@@ -170,6 +177,7 @@ def startServices(db, names):
     finally:
         connection.transaction_manager.abort()
         connection.close()
+        setSite(current)
     return started
 
 

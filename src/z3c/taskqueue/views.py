@@ -186,8 +186,8 @@ class JobsView(ServiceView):
             self.jobsView, after=cursor, **{
                 name: self.page[name] for name in ('status', 'task', 'queue')
                 if self.page[name]})
-        self.filtered = any(self.page[name] for name in ('status', 'task',
-                                                        'queue'))
+        self.filtered = any(self.page[name]
+                            for name in ('status', 'task', 'queue'))
         counts = service.countJobs()
         self.finished = sum(counts[status] for status in interfaces.FINISHED)
         return self.page
@@ -294,8 +294,8 @@ class ActionView(ServiceView):
                 service.retry(jobid)
             except ValueError as error:
                 mapping['error'] = str(error)
-                self.say(_('Job ${id} was not retried: ${error}.',
-                           mapping=mapping), 'warning')
+                self.say(_('Not retried: ${error}.', mapping=mapping),
+                         'warning')
             else:
                 mapping['status'] = service.getStatus(jobid)
                 self.say(_('Job ${id} is ${status} again.', mapping=mapping))

@@ -236,7 +236,7 @@ class PloneSiteTests(unittest.TestCase):
         messages, location = self.act(action='retry', id=str(jobid),
                                       _authenticator=createToken())
         self.assertEqual(messages[0][0], 'warning')
-        self.assertIn('Job %d was not retried: ' % jobid, messages[0][1])
+        self.assertIn('Not retried: job %d is queued' % jobid, messages[0][1])
 
     def test_cleaning_asks_first(self):
         from plone.protect.authenticator import createToken
@@ -322,3 +322,18 @@ class PloneSiteTests(unittest.TestCase):
         actions = [action.getId() for action in
                    self.portal.portal_controlpanel.listActions()]
         self.assertNotIn('z3c.taskqueue', actions)
+
+    def test_installing_starts_the_service_that_autostart_names(self):
+        from unittest import mock
+        from plone.base.utils import get_installer
+        from z3c.taskqueue import autostart
+        self.loginAsManager()
+        installer = get_installer(self.portal, self.layer['request'])
+        self.assertTrue(installer.uninstall_product('z3c.taskqueue'))
+        transaction.commit()
+        with mock.patch.object(autostart, 'productConfiguration',
+                               lambda: {'autostart': 'plone@tasks'}):
+            self.assertTrue(installer.install_product('z3c.taskqueue'))
+            self.assertFalse(self.service().isProcessing())
+            transaction.commit()
+        self.assertTrue(self.service().isProcessing())

@@ -177,7 +177,6 @@ class ZopeSiteTests(unittest.TestCase):
         self.assertIs(findService(root, 'site1@tasks')._p_oid,
                       self.service()._p_oid)
 
-
     def test_the_jobs_tab_of_the_zmi_is_for_managers(self):
         from zope.component.hooks import setSite
         setSite(self.site)
@@ -261,7 +260,7 @@ class ZopeSiteTests(unittest.TestCase):
             'site1/manage_taskqueue_action',
             dict(fields, csrf=csrf, action='retry'), user='alice')
         self.assertIn('alert-warning', body)
-        self.assertIn('Job %d was not retried: ' % jobid, body)
+        self.assertIn('Not retried: job %d is queued' % jobid, body)
 
     def test_the_zmi_asks_before_it_removes_the_finished_jobs(self):
         import re
