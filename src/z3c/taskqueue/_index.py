@@ -213,7 +213,15 @@ def _bucketOf(tree, key):
     belongs, as the tree's own search finds it, if it is stored in a
     record of its own; else None (an empty tree, a tree of one bucket
     stored within the tree, a bucket new in this transaction): then only
-    a change through the tree is saved."""
+    a change through the tree is saved.
+
+    None too if this transaction changed the tree's top node already (a
+    bulk add that split a bucket): it conflicts with a concurrent change
+    of that node anyway, and the tree's own change is quicker than this
+    search (which copies each node's children).
+    """
+    if tree._p_changed:
+        return None
     node = tree
     while True:
         node._p_activate()      # a ghost has no state to look at
