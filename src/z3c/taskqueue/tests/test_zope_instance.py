@@ -217,6 +217,38 @@ class ZopeInstanceTests(unittest.TestCase):
                       " 'alice'}", out)
 
 
+    def test_a_page_loaded_before_a_restart_still_acts(self):
+        import re
+        self.zconsole(SETUP)
+        out = self.zconsole(ENQUEUE_LATER)
+        jobid = int(re.search(r'^queued (-?\d+)$', out, re.M).group(1))
+        self.startZope()
+        page = self.request('site1/manage_taskqueue_job?service=tasks&id=%d'
+                            % jobid)
+        self.assertIn('id="cancel"', page)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        # Zope restarts (as another instance of the database would, it
+        # knows nothing of the process that served the page)...
+        self.zope.send_signal(signal.SIGTERM)
+        self.assertEqual(self.zope.wait(120), -signal.SIGTERM)
+        self.startZope()
+        # ... and the button of the page loaded before still works.
+        body = self.request('site1/manage_taskqueue_action', {
+            'service': 'tasks', 'id': jobid, 'action': 'cancel',
+            'csrf': csrf})
+        self.assertIn('Job %d cancelled.' % jobid, body)
+        self.assertRegex(body, r'<th>status</th>\s*<td>cancelled</td>')
+
+
+ENQUEUE_LATER = """
+import transaction
+from z3c.taskqueue import interfaces
+service = app.site1.getSiteManager().getUtility(
+    interfaces.ITaskService, 'tasks')
+print('queued', service.add('whoami', 'later', startLater=True))
+transaction.commit()
+"""
+
 ENQUEUE = """
 import transaction
 from AccessControl.SecurityManagement import newSecurityManager
