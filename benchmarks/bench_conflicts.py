@@ -51,7 +51,7 @@ RETRIES = 3             # as Zope retries a request
 WAIT = 0.05             # the workers' --wait
 START_TIMEOUT = 60
 SINGLE_GOAL = 0.02      # conflicts per transaction of one add
-BULK_GOAL = 0.2         # conflicts per transaction of a bulk add
+BULK_GOAL = 0.3         # conflicts per transaction of a bulk add
 READY = re.compile(r'Worker \S+: \d+ threads? on .*, tasks ')
 
 
