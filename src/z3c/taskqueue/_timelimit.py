@@ -119,16 +119,27 @@ class _Watchdog:
             self.changed.notify()
 
     def cancel(self, alarm):
-        """Disarm ``alarm``; return True if it fired.  An exception that
-        it raised and that is still pending is taken back."""
+        """Disarm ``alarm``, in its own thread; return True if it fired.
+        An exception that it raised and that is still pending is raised
+        and caught here."""
         with self.lock:
             alarm.active = False
             if self.byThread.get(alarm.thread) is alarm:
                 del self.byThread[alarm.thread]
-            if alarm.fired:
-                _setAsyncExc(alarm.thread, None)
             self.changed.notify()
-            return alarm.fired
+            fired = alarm.fired
+        if fired:
+            # Not taken back with PyThreadState_SetAsyncExc(id, NULL):
+            # CPython 3.11 then keeps its flag of pending asynchronous
+            # exceptions set for good, and a thread that runs under a
+            # trace function (coverage, a debugger) hangs.  A pending
+            # exception is raised at the loop's first backward jump.
+            try:
+                for i in range(8):
+                    pass
+            except JobTimeout:
+                pass
+        return fired
 
     def enterShield(self):
         """Let no alarm of this thread fire until ``leaveShield()``;

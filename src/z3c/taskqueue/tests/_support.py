@@ -385,3 +385,25 @@ def installed(*modules):
                 raise
             return False
     return True
+
+
+def untraced(test):
+    """Run the rest of ``test``, and the threads it starts, without a
+    trace function (coverage's); the one there was comes back after it.
+
+    For a test that leaves a ``JobTimeout`` pending in a thread blocked
+    in a C call: on CPython 3.11, while one is pending, every thread that
+    runs under a trace function hangs.  Coverage misses what runs then.
+    """
+    import sys
+    import threading
+    trace, threadTrace = sys.gettrace(), threading.gettrace()
+    if trace is None and threadTrace is None:
+        return
+    sys.settrace(None)
+    threading.settrace(None)
+
+    def restore():
+        sys.settrace(trace)
+        threading.settrace(threadTrace)
+    test.addCleanup(restore)
