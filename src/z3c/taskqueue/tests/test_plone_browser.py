@@ -138,7 +138,6 @@ class PloneBrowserTests(BrowserMixin, unittest.TestCase):
         self.screenshot('mail-controlpanel')
         # Site Setup lists the control panel under Advanced.
         self.visit(self.base + '/@@overview-controlpanel')
-        self.screenshot('site-setup')
         self.click('a[href$="@@taskqueue-controlpanel"]')
         self.assertControlPanelLayout()
         self.assertEqual(self.find('h1').text, 'Task queue')

@@ -102,22 +102,30 @@ def _indent(line):
 
 
 class FormReader(html.parser.HTMLParser):
-    """The action and the fields of the first form of a page."""
+    """The action and the fields of the first form of a page (or the
+    first whose ``class`` has ``cls``)."""
 
-    def __init__(self):
+    def __init__(self, cls=None):
         super().__init__()
+        self.cls = cls
         self.action = None
         self.fields = {}
-        self.forms = 0
+        self.reading = self.done = False
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == 'form':
-            self.forms += 1
-            if self.forms == 1:
+        if tag == 'form' and not self.done:
+            classes = (attrs.get('class') or '').split()
+            if self.cls is None or self.cls in classes:
+                self.reading = True
                 self.action = attrs.get('action', '')
-        elif tag == 'input' and self.forms == 1 and attrs.get('name'):
+        elif tag == 'input' and self.reading and attrs.get('name'):
             self.fields[attrs['name']] = attrs.get('value') or ''
+
+    def handle_endtag(self, tag):
+        if tag == 'form' and self.reading:
+            self.reading = False
+            self.done = True
 
 
 class CodeBlockTests(unittest.TestCase):
@@ -284,15 +292,17 @@ class ZopeRecipeTests(unittest.TestCase):
         with open(self.log) as f:
             return f.read()
 
-    def request(self, path, data=None, status=200):
+    def request(self, path, data=None, status=200, user='admin:admin',
+                opener=None):
         url = 'http://127.0.0.1:%d/%s' % (self.port, path)
         request = urllib.request.Request(
             url, data=None if data is None else urllib.parse.urlencode(
                 data).encode())
         request.add_header('Authorization', 'Basic '
-                           + base64.b64encode(b'admin:admin').decode())
+                           + base64.b64encode(user.encode()).decode())
+        opener = opener or urllib.request.build_opener()
         try:
-            with urllib.request.urlopen(request, timeout=WAIT) as response:
+            with opener.open(request, timeout=WAIT) as response:
                 code, body = response.status, response.read()
         except urllib.error.HTTPError as error:
             code, body = error.code, error.read()
@@ -313,20 +323,24 @@ class ZopeRecipeTests(unittest.TestCase):
         self.assertRegex(answer, r'^queued job -?\d+$')
         return int(answer.split()[-1])
 
-    def waitForJob(self, page, jobid):
+    def waitForJob(self, page, jobid, expected='completed'):
         """Wait until the job page ``page`` says that job ``jobid``
-        completed; return its output."""
+        completed (or ended as ``expected``); return its output (or
+        error)."""
         url = '%s?service=tasks&id=%d' % (page, jobid)
 
         def finished():
             body = self.request(url)
             status = re.search(r'<th>status</th>\s*<td>(\w+)</td>', body)
             self.assertIsNotNone(status, body)
-            if status.group(1) in ('error', 'cancelled'):
-                self.fail('job %d: %s' % (jobid, body))
-            return status.group(1) == 'completed'
+            if status.group(1) in ('completed', 'error', 'cancelled'):
+                self.assertEqual(status.group(1), expected,
+                                 'job %d: %s' % (jobid, body))
+                return True
+            return False
         self.waitFor(finished, 'job %d' % jobid)
-        output = re.search(r'<th>output</th>\s*<td>([^<]*)</td>',
+        name = 'output' if expected == 'completed' else 'error'
+        output = re.search(r'<th>%s</th>\s*<td>([^<]*)</td>' % name,
                            self.request(url))
         return html.unescape(output.group(1))
 
@@ -383,20 +397,70 @@ class ZopeRecipeTests(unittest.TestCase):
                       shown.stdout, shown.stderr)
         self.assertAllUsed('zope-')
 
+    def retitle(self, member, title):
+        """As ``member``, post a new title for the page with the form of
+        its ``@@retitle``; return the job's id."""
+        user = '%s:secret' % member
+        form = FormReader()
+        form.feed(self.request('Plone/page/@@retitle', user=user))
+        self.assertIn('_authenticator', form.fields)
+        form.fields['title'] = title
+        answer = self.request('Plone/page/' + form.action, form.fields,
+                              user=user)
+        self.assertRegex(answer, r'^queued job -?\d+$')
+        return int(answer.split()[-1])
+
     @unittest.skipUnless(PLONE, 'Plone is not installed')
     def test_the_plone_recipe(self):
         self.makeInstance()
         self.shell('plone-install')
         self.write('plone-site')
         self.shell('plone-site-run')
+        for name in ('plone-task', 'plone-task-zcml', 'plone-task-include',
+                     'plone-content'):
+            self.write(name)
+        self.shell('plone-content-run')
         self.write('plone-conf')
         self.startZope()
+        self.waitFor(lambda: 'starting service Plone@tasks' in self.output(),
+                     'the service to start')
         jobid = self.remind('Plone', 'alice')
         self.assertEqual(self.waitForJob('Plone/@@taskqueue-job', jobid),
                          "'reminded alice in Plone as admin'")
+
+        # The task that edits content, as Mary, who may...
+        jobid = self.retitle('mary', 'Zeppelins')
+        self.assertEqual(self.waitForJob('Plone/@@taskqueue-job', jobid),
+                         "'retitled page as mary'")
+        # The catalog knows the new title, and forgot the old one.
+        for words, count in (('Zeppelins', 1), ('Welcome', 0)):
+            found = self.request('Plone/@@search?SearchableText=' + words)
+            self.assertRegex(found, r'id="search-results-number"[^>]*>%d<'
+                             % count)
+        # ... and as Joe, who may not.
+        failed = self.retitle('joe', 'Mine')
+        self.assertEqual(self.waitForJob('Plone/@@taskqueue-job', failed,
+                                         'error'),
+                         'Unauthorized: joe may not edit page')
+        self.assertNotIn('Mine', self.request('Plone/page'))
+        self.assertIn('Zeppelins', self.request('Plone/page'))
+
+        # A page loaded before a restart: its Retry button still works
+        # (plone.protect's token is keyed by the site's keyring).
+        form = FormReader('actions')
+        form.feed(self.request('Plone/@@taskqueue-job?service=tasks&id=%d'
+                               % failed))
+        self.assertIn('_authenticator', form.fields)
         self.stopZope()
         self.assertIn('Processor taskqueue.Plone@tasks stopped',
                       self.output())
+        self.startZope()
+        cookies = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor())
+        page = self.request(urllib.parse.urlsplit(form.action).path[1:],
+                            dict(form.fields, action='retry'),
+                            opener=cookies)
+        self.assertIn('Job %d is queued again.' % failed, page)
         self.assertAllUsed('plone-')
 
 
