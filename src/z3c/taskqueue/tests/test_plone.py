@@ -73,11 +73,40 @@ class PloneSiteTests(unittest.TestCase):
         wait(finished, timeout=WAIT)
 
     def test_the_profile_installs_a_service_that_starts(self):
+        import logging
         import threading
+        from zope.testing.loggingsupport import InstalledHandler
+        log = InstalledHandler('z3c.taskqueue', level=logging.INFO)
+        self.addCleanup(log.uninstall)
         service = self.startProcessing()
         self.assertTrue(service.isProcessing())
         self.assertIn('taskqueue.plone@tasks',
                       [t.name for t in threading.enumerate()])
+        service.stopProcessing()
+        # Named as autostart names it, not by GenericSetup's __name__.
+        self.assertEqual(service.__name__,
+                         'z3c.taskqueue.interfaces.ITaskService-tasks')
+        self.assertEqual([record.getMessage() for record in log.records
+                          if 'service' in record.getMessage()],
+                         ['starting service plone@tasks',
+                          'stopping service plone@tasks'])
+
+    def test_the_upgrade_to_1001_registers_the_browser_layer(self):
+        from plone.browserlayer.utils import registered_layers
+        from plone.browserlayer.utils import unregister_layer
+        from z3c.taskqueue.controlpanel import ITaskQueueLayer
+        # A site where version 1000 was installed: no layer.
+        unregister_layer('z3c.taskqueue')
+        setup = self.portal.portal_setup
+        setup.setLastVersionForProfile('z3c.taskqueue:default', '1000')
+        self.assertNotIn(ITaskQueueLayer, registered_layers())
+        self.assertEqual([step['dest'] for step in
+                          setup.listUpgrades('z3c.taskqueue:default')],
+                         [('1001',)])
+        setup.upgradeProfile('z3c.taskqueue:default')
+        self.assertIn(ITaskQueueLayer, registered_layers())
+        self.assertEqual(setup.getLastVersionForProfile(
+            'z3c.taskqueue:default'), ('1001',))
 
     def test_a_members_job_edits_a_page_and_the_catalog_knows(self):
         service = self.startProcessing()

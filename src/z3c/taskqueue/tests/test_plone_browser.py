@@ -16,10 +16,11 @@ WSGI server (plone.app.testing's functional layer), in a real headless
 Chromium: Site Setup, the control panel next to Plone's own Mail control
 panel, the jobs, each action and what it says, the confirmation of
 removing the finished jobs, uninstalling and installing the add-on in
-*Add-ons*, and the ZMI's "Jobs" tab.
+*Add-ons*.  (The ZMI's "Jobs" tab: ``test_zmi_browser``.)
 
-Each page is saved as a screenshot; ``TASKQUEUE_SCREENSHOTS=docs/_static/
-plone`` saves them there (see docs/zope.rst).
+Each page is saved as a screenshot;
+``TASKQUEUE_SCREENSHOTS=$PWD/docs/_static/plone`` saves them there, for
+docs/zope.rst.
 """
 import unittest
 from unittest import mock

@@ -216,7 +216,6 @@ class ZopeInstanceTests(unittest.TestCase):
                       " 'https://www.example.com/site1/byworker', 'owner':"
                       " 'alice'}", out)
 
-
     def test_a_page_loaded_before_a_restart_still_acts(self):
         import re
         self.zconsole(SETUP)
