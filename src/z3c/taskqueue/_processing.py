@@ -59,11 +59,13 @@ class ProcessingMixin:
         return _threads.nameFor(self._processorKey())
 
     def _displayName(self, path=None):
-        # The name autostart and the thread know (Plone@tasks), not the
-        # __name__ GenericSetup gives a utility (...ITaskService-tasks).
-        if path:
-            return _servicepath.pathName(path)
+        # A site's utility by the name autostart knows (Plone@tasks), not
+        # the __name__ GenericSetup gives it (...ITaskService-tasks).
         thread = self._threadName() or ''
-        if thread.startswith('taskqueue.'):
-            return thread[len('taskqueue.'):]
-        return self.__name__ or repr(self)
+        if path is None and thread.startswith('taskqueue.'):
+            path = thread[len('taskqueue.'):]
+        if isinstance(path, str) and '@' in path:
+            return path
+        if self.__name__:
+            return self.__name__
+        return _servicepath.pathName(path) if path else repr(self)

@@ -73,7 +73,9 @@ class BrowserMixin:
         self.driver = self.layer['driver']
         if self.driver is None:
             self.skipTest(MISSING)
-        self.driver.delete_all_cookies()
+        # Every site's cookies (delete_all_cookies() clears only those of
+        # the page the browser shows, about:blank after each test).
+        self.driver.execute_cdp_cmd('Network.clearBrowserCookies', {})
         self.addCleanup(self.driver.get, 'about:blank')
         self.shots = tempfile.mkdtemp(prefix='z3c.taskqueue-shots-')
         self.addCleanup(shutil.rmtree, self.shots, True)

@@ -102,9 +102,14 @@ class ZopeLayer(plone.testing.Layer):
 
     def setUp(self):
         from plone.testing import zca
+        from plone.testing import zodb
         from zope.configuration import xmlconfig
         import z3c.taskqueue.tests
         from z3c.taskqueue.service import TaskService
+        # A database of its own, so that the layer can be set up again
+        # in the same run (after a Plone layer, say).
+        self['zodbDB'] = zodb.stackDemoStorage(self.get('zodbDB'),
+                                               name='z3c.taskqueue:Zope')
         self['configurationContext'] = context = zca.stackConfigurationContext(
             self.get('configurationContext'))
         xmlconfig.file('zope.zcml', z3c.taskqueue.tests, context=context)
@@ -121,6 +126,8 @@ class ZopeLayer(plone.testing.Layer):
 
     def tearDown(self):
         del self['configurationContext']
+        self['zodbDB'].close()
+        del self['zodbDB']
 
 
 ZOPE_FIXTURE = ZopeLayer(name='z3c.taskqueue:Zope')

@@ -34,11 +34,16 @@ from z3c.taskqueue.tests._support import installed
 PLONE = installed('Products.CMFPlone', 'plone.app.testing')
 if PLONE:
     from plone.app.testing import FunctionalTesting
-    from plone.testing.zope import WSGI_SERVER_FIXTURE
+    from plone.testing.zope import WSGIServer
     from z3c.taskqueue.tests._chromium import CHROMIUM_FIXTURE
     from z3c.taskqueue.tests._plone import PLONE_LAYER
+    # A server of its own, started once the Plone site is there: the
+    # shared WSGI_SERVER_FIXTURE may have been started for a Zope layer
+    # before Plone's was set up, and then Plone's pages fail.
+    PLONE_SERVER = WSGIServer(bases=(PLONE_LAYER,),
+                              name='z3c.taskqueue:Plone:WSGIServer')
     PLONE_BROWSER = FunctionalTesting(
-        bases=(PLONE_LAYER, WSGI_SERVER_FIXTURE, CHROMIUM_FIXTURE),
+        bases=(PLONE_SERVER, CHROMIUM_FIXTURE),
         name='z3c.taskqueue:Plone:Browser')
 
 from z3c.taskqueue.tests._chromium import BrowserMixin  # noqa: E402
@@ -73,6 +78,7 @@ class PloneBrowserTests(BrowserMixin, unittest.TestCase):
         from plone.app.testing import TEST_USER_NAME
         from plone.app.testing import TEST_USER_PASSWORD
         self.visit(self.base + '/login')
+        self.assertTrue(self.findAll('#__ac_name'), self.driver.page_source)
         self.find('#__ac_name').send_keys(TEST_USER_NAME)
         self.find('#__ac_password').send_keys(TEST_USER_PASSWORD)
         self.click('#buttons-login')
