@@ -61,8 +61,8 @@ class ServiceView:
     transaction, as the site's user."""
 
     #: The names of the views of a job list, a job, the confirmation of
-    #: cleaning, the actions, and the page above the job list (None:
-    #: none but the job list).
+    #: cleaning, the actions, and the page above the job list (None if
+    #: there is none).
     jobsView = '@@taskqueue-jobs'
     jobView = '@@taskqueue-job'
     cleanView = '@@taskqueue-clean'
