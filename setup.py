@@ -101,6 +101,7 @@ setup(
         ],
         'test': [
             'Chameleon',
+            'coverage >= 7.10',     # [run] patch = subprocess
             'prometheus_client',
             # The browser tests drive Debian's chromium (chromium-driver).
             'selenium',
