@@ -668,7 +668,7 @@ LATENCY_ROW = '%-3s %-42s %7s %6s %6s %6s  %s'
 def print_latency(ours, theirs, process, wait):
     print_row(LATENCY_ROW, '', 'enqueue->start latency, ms', 'samples',
               'p50', 'p90', 'p99', 'goal')
-    rows = [('4', 'SimpleProcessor thread, woken by the commit', ours)]
+    rows = [('4', 'SimpleProcessor thread, woken on commit', ours)]
     if theirs is not None:
         rows.append(('4b', 'Huey default consumer, polling', theirs))
     if process is not None:
@@ -831,10 +831,11 @@ def main(argv=None):
     if with_huey:
         progress('Huey latency')
         theirs = huey_latency(samples)
-    process = None
+    in_worker = None
     if not arguments.no_worker:
         progress('worker process latency')
-        process = worker_latency(min(samples, WORKER_SAMPLES), WORKER_WAIT)
+        in_worker = worker_latency(min(samples, WORKER_SAMPLES),
+                                   WORKER_WAIT)
     profiled = None
     if arguments.profile:
         progress('SimpleProcessor under cProfile')
@@ -843,7 +844,7 @@ def main(argv=None):
     print_header(jobs, rounds, samples, started_at,
                  TMPDIR or tempfile.gettempdir(), load)
     met = print_throughput(jobs, results)
-    met = print_latency(ours, theirs, process, WORKER_WAIT) and met
+    met = print_latency(ours, theirs, in_worker, WORKER_WAIT) and met
     print(NOTES)
     if profiled is not None:
         print('(2) under cProfile: %.0f jobs/s; the worker thread:'
