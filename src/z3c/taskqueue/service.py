@@ -436,7 +436,8 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         oldest = self._queues.oldestTime()
         if oldest is None:
             return None
-        return (time.time() if now is None else now) - oldest
+        # Queue keys round up to the millisecond: never below 0.
+        return max(0.0, (time.time() if now is None else now) - oldest)
 
     def _transactionManager(self):
         jar = self._p_jar

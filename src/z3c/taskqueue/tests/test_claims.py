@@ -285,7 +285,7 @@ class OldestQueuedAgeTests(_Base):
         self.assertLessEqual(age, 100 + after - before)
         # Without now, the clock's (a job just queued may be up to a
         # millisecond younger than nothing: its key was rounded up).
-        self.assertGreaterEqual(self.service.oldestQueuedAge(), -0.001)
+        self.assertGreaterEqual(self.service.oldestQueuedAge(), 0.0)
         self.assertLess(self.service.oldestQueuedAge(), 100)
         # Once both are claimed, none is queued.
         self.assertEqual(self.claim(now=after)[1], [second, first])
