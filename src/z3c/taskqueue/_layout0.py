@@ -54,17 +54,10 @@ import persistent
 
 from z3c.taskqueue import _zones
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.dependencies import Dependencies
-from z3c.taskqueue.history import History
 from z3c.taskqueue.job import Job
 from z3c.taskqueue.job import loads
 from z3c.taskqueue.job import utcnow
-from z3c.taskqueue.lease import Claims
-from z3c.taskqueue.queues import JobQueues
 from z3c.taskqueue.retry import policyFor
-from z3c.taskqueue.schedule import Schedule
-from z3c.taskqueue.statusindex import StatusIndex
-from z3c.taskqueue.throughput import Throughput
 
 
 log = logging.getLogger('z3c.taskqueue')
@@ -126,13 +119,7 @@ def migrate(service, timezone=None):
     for dueTime, entries in (scheduled.items() if scheduled else ()):
         for job in _current(jobs, entries or ()):
             due.setdefault(job.id, dueTime)
-    service._queues = JobQueues()
-    service._schedule = Schedule()
-    service._claims = Claims()
-    service._statuses = StatusIndex()
-    service._history = History()
-    service._throughput = Throughput()
-    service._dependencies = Dependencies()
+    service._makeIndexes()
     queuedIds = [job.id for job in queued]
     inQueue = set(queuedIds)
     pendingIds = {job.id for job in pending}

@@ -122,6 +122,14 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
 
     def __init__(self):
         self.jobs = BTrees.family32.IO.BTree()
+        self._makeIndexes()
+        # Made now, so that no heartbeat writes the service object.
+        self._workers = Workers()
+        self._layout = LAYOUT
+
+    def _makeIndexes(self):
+        """Give the service new, empty indexes of its jobs (a new service,
+        or one migrated from an old layout)."""
         self._queues = JobQueues()
         self._schedule = Schedule()
         self._claims = Claims()
@@ -131,9 +139,6 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         # Made now, not when first needed: the end of every job reads its
         # entry current, and would read the service current without it.
         self._dependencies = Dependencies()
-        # Made now, so that no heartbeat writes the service object.
-        self._workers = Workers()
-        self._layout = LAYOUT
 
     # Adding jobs
 

@@ -74,12 +74,7 @@ def jobs(service, query, base, hidePayloads=False):
     status = _one(query, 'status')
     if status is not None and status not in interfaces.STATUSES:
         raise BadRequest('there is no job status %r' % (status,))
-    queue = _one(query, 'queue')
-    if queue is not None:
-        try:
-            checkName(queue)
-        except ValueError as error:
-            raise BadRequest(str(error)) from None
+    queue = _queueOf(query)
     task = _one(query, 'task')
     after = _one(query, 'after')
     if after is not None:
@@ -162,13 +157,18 @@ def failedJobsURL(base, task, queue):
 def failedFilter(query):
     """Return the task and the queue of the query of a retry of failed
     jobs, checked (None: any)."""
+    return _one(query, 'task'), _queueOf(query)
+
+
+def _queueOf(query):
+    """Return the queue the query names, checked (None: any)."""
     queue = _one(query, 'queue')
     if queue is not None:
         try:
             checkName(queue)
         except ValueError as error:
             raise BadRequest(str(error)) from None
-    return _one(query, 'task'), queue
+    return queue
 
 
 def find(service, query, base):
