@@ -59,6 +59,8 @@ ADD_BATCH = 5_000
 POLL = 0.5
 # A worker that takes no job for this long is stuck (seconds).
 STALL = 120
+# The variable of the environment that fixes glibc's mmap threshold.
+THRESHOLD = 'MALLOC_MMAP_THRESHOLD_'
 # The tasks of z3c.taskqueue.testing: a no-op, claimed a batch at a
 # time and committed one job a commit; and the same, batchable, whose
 # jobs share commits.
@@ -271,6 +273,13 @@ would grow that index by some bytes each, which is the database growing,
 not the worker.  Finished jobs are kept, neither cleaned nor packed:
 they grow the database on disk, and the worker holds no more of them
 than its caches do.
+glibc's malloc raises its mmap threshold each time a block it had
+mapped is freed (up to 32 MB): later blocks that large (the table of
+a connection cache's dict, which grows and shrinks with the ghosts it
+holds, is megabytes) come from the heap, whose free space then grows
+with the jobs (mallinfo2() counts it free, not in use).  Run with
+MALLOC_MMAP_THRESHOLD_=131072 in the environment (or mallopt() in
+the worker) to fix the threshold and see the worker without that.
 """
 
 
@@ -340,6 +349,10 @@ def main(argv=None):
               platform.system(), platform.machine(), os.cpu_count(),
               started_at.strftime('%Y-%m-%d %H:%M UTC'), load,
               load_average()))
+    print("glibc's malloc: %s." % (
+        'MALLOC_MMAP_THRESHOLD_=%s, fixed' % os.environ[THRESHOLD]
+        if THRESHOLD in os.environ else 'its dynamic mmap threshold (the'
+        ' default; see the notes)'))
     print('z3c-taskqueue worker file://.../Data.fs --threads %d, task %r'
           ' (%s); jobs added in %.0f s; the file ends at %.0f MB.'
           % (arguments.threads, task,
