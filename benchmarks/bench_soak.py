@@ -278,8 +278,8 @@ mapped is freed (up to 32 MB): later blocks that large (the table of
 a connection cache's dict, which grows and shrinks with the ghosts it
 holds, is megabytes) come from the heap, whose free space then grows
 with the jobs (mallinfo2() counts it free, not in use).  Run with
-MALLOC_MMAP_THRESHOLD_=131072 in the environment (or mallopt() in
-the worker) to fix the threshold and see the worker without that.
+MALLOC_MMAP_THRESHOLD_=131072 in the environment to fix the threshold;
+the worker command now fixes it itself (z3c.taskqueue._malloc).
 """
 
 
@@ -351,8 +351,8 @@ def main(argv=None):
               load_average()))
     print("glibc's malloc: %s." % (
         'MALLOC_MMAP_THRESHOLD_=%s, fixed' % os.environ[THRESHOLD]
-        if THRESHOLD in os.environ else 'its dynamic mmap threshold (the'
-        ' default; see the notes)'))
+        if THRESHOLD in os.environ else 'fixed by the worker at 131072'
+        ' (z3c.taskqueue._malloc; see the notes)'))
     print('z3c-taskqueue worker file://.../Data.fs --threads %d, task %r'
           ' (%s); jobs added in %.0f s; the file ends at %.0f MB.'
           % (arguments.threads, task,

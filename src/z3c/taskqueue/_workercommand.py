@@ -21,6 +21,7 @@ import threading
 import time
 
 from z3c.taskqueue import _loading
+from z3c.taskqueue import _malloc
 from z3c.taskqueue import _pool
 from z3c.taskqueue import _sharing
 from z3c.taskqueue import _uri
@@ -41,6 +42,8 @@ detail = logging.getLogger('z3c_taskqueue')
 
 def worker(args):
     from z3c.taskqueue.processor import MultiProcessor
+    # A process that runs for months: a heap that does not fragment.
+    _malloc.fixMmapThreshold()
     if (args.uri is None) == (args.zope_conf is None):
         raise CommandError('worker needs a database URI or --zope-conf, not'
                            ' both')
