@@ -20,7 +20,7 @@ $(VENV)/.installed-demo: $(BIN)/python setup.py
 	touch $@
 
 demo: $(VENV)/.installed-demo
-	$(BIN)/python -m z3c.taskqueue.demo var/demo.fs
+	$(BIN)/python -m z3c.taskqueue.commands.demo var/demo.fs
 
 # The whole suite under coverage.py (.coveragerc: branches, and the
 # processes the tests start); the report is printed even when a test

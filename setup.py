@@ -77,7 +77,7 @@ setup(
     ],
     entry_points={
         'console_scripts': [
-            'z3c-taskqueue = z3c.taskqueue.command:main',
+            'z3c-taskqueue = z3c.taskqueue.commands.command:main',
         ],
         # Plone loads the package's ZCML by itself (plone.autoinclude).
         'z3c.autoinclude.plugin': [
@@ -86,10 +86,10 @@ setup(
         # Databases of z3c.taskqueue 0.2 and lovely.remotetask, converted
         # with zodbupdate --convert-py3 (see docs/upgrading.rst).
         'zodbupdate': [
-            'renames = z3c.taskqueue._zodbupdate:renames',
+            'renames = z3c.taskqueue.model._zodbupdate:renames',
         ],
         'zodbupdate.decode': [
-            'decodes = z3c.taskqueue._zodbupdate:decodes',
+            'decodes = z3c.taskqueue.model._zodbupdate:decodes',
         ],
     },
     extras_require={

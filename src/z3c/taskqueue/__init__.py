@@ -11,16 +11,47 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""A ZODB-native task queue and cron service."""
-from z3c.taskqueue import interfaces  # noqa: F401
-from z3c.taskqueue import job  # noqa: F401
-from z3c.taskqueue import service  # noqa: F401
-from z3c.taskqueue import task  # noqa: F401
-from z3c.taskqueue.interfaces import TaskError  # noqa: F401
-from z3c.taskqueue.job import CronJob  # noqa: F401
-from z3c.taskqueue.job import Job  # noqa: F401
-from z3c.taskqueue.service import TaskService  # noqa: F401
-from z3c.taskqueue.task import SimpleTask  # noqa: F401
+"""A ZODB-native task queue and cron service.
+
+The package is divided by layer; each layer's ``__init__`` says what it
+holds and what it may import, and imports run one way, from the top of
+this list down (``docs/architecture.rst``):
+
+``commands``, ``dashboard``
+    The ``z3c-taskqueue`` command line, and the operators' web pages.
+``zope``
+    Zope and Plone: autostart, the ZCML directive, the ZMI tab, the
+    control panel and its GenericSetup profiles.
+``processing``
+    What runs jobs: processor threads, runners, the worker loop and its
+    dispatcher, shared commits, leases kept, the process pool.
+``database``, ``reports``
+    Shared by the layers above: opening a database by its URI, finding a
+    service in it, loading tasks; what the screens and commands show.
+``model``
+    The stored model: the task service and its parts, jobs, payloads,
+    queues and indexes.  Its classes are in every database.
+``cron``
+    When cron schedules fire: crontab expressions, time zones.
+
+This module re-exports the public API, and ``interfaces``, ``events`` and
+``testing`` stay at the top.  Every module that moved keeps its old path
+(``_oldpaths``).
+"""
+from z3c.taskqueue import _oldpaths
+
+
+_oldpaths.install()
+
+from z3c.taskqueue import interfaces  # noqa: F401 E402
+from z3c.taskqueue.interfaces import TaskError  # noqa: F401 E402
+from z3c.taskqueue.model import job  # noqa: F401 E402
+from z3c.taskqueue.model import service  # noqa: F401 E402
+from z3c.taskqueue.model import task  # noqa: F401 E402
+from z3c.taskqueue.model.job import CronJob  # noqa: F401 E402
+from z3c.taskqueue.model.job import Job  # noqa: F401 E402
+from z3c.taskqueue.model.service import TaskService  # noqa: F401 E402
+from z3c.taskqueue.model.task import SimpleTask  # noqa: F401 E402
 
 
 #: The application's database, once ``startup.storeDBReference()`` was

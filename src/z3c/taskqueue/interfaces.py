@@ -63,7 +63,7 @@ class ITask(zope.interface.Interface):
     runAs = zope.interface.Attribute(
         """Whom the task's jobs run as, unless a job says otherwise: None
         (the default) for the user who added the job, ``NOBODY`` (``''``,
-        see ``z3c.taskqueue.jobcontext``) for the anonymous user, or a
+        see ``z3c.taskqueue.model.jobcontext``) for the anonymous user, or a
         user id.  Optional: a task without it runs as None says.
 
         .. versionadded:: 1.0
@@ -265,7 +265,7 @@ class IJob(zope.interface.Interface):
         id and the path of its user folder) and ``principal`` (a
         zope.security principal's id); None outside of any site and
         without a user.  Processors run the job in it (see
-        ``z3c.taskqueue.jobcontext``).
+        ``z3c.taskqueue.model.jobcontext``).
 
         .. versionadded:: 1.0
         """)
@@ -801,7 +801,7 @@ class ITaskService(zope.interface.Interface):
         busy, as a list of dicts ordered by ``name``.
 
         Each processor keeps a record of itself (see
-        ``z3c.taskqueue.workers``): written when it starts, then every
+        ``z3c.taskqueue.model.workers``): written when it starts, then every
         ``heartbeat`` seconds of the processor (30 by default), and
         removed when it stops.  A dict holds ``name`` (host, process id
         and processor name, ``HOST:PID:NAME``: the owner of the leases of

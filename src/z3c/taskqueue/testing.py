@@ -30,9 +30,9 @@ import zope.interface
 from BTrees.OOBTree import OOBTree
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.command import pythonCommand
-from z3c.taskqueue.command import workerCommand
-from z3c.taskqueue.retry import RetryPolicy
+from z3c.taskqueue.commands.command import pythonCommand
+from z3c.taskqueue.commands.command import workerCommand
+from z3c.taskqueue.model.retry import RetryPolicy
 
 
 #: Where ``record`` counts its runs: a key of the database root.

@@ -20,13 +20,12 @@ import transaction
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue._jobcommands import parseDuration
-from z3c.taskqueue._servicepath import findService
-from z3c.taskqueue.command import CommandError
-from z3c.taskqueue.job import loads
-from z3c.taskqueue.dashboard.pages import BadRequest
-from z3c.taskqueue.dashboard.pages import NotFound
-from z3c.taskqueue.retry import jitteredBackoff
+from z3c.taskqueue.model._servicepath import findService
+from z3c.taskqueue.model.retry import jitteredBackoff
+from z3c.taskqueue.reports.jobs import failedJobs
+from z3c.taskqueue.reports.jobs import parseDuration
+from z3c.taskqueue.reports.pages import BadRequest
+from z3c.taskqueue.reports.pages import NotFound
 
 
 #: How often an action that conflicts is tried.
@@ -103,7 +102,7 @@ def clean(db, path, form):
     if olderThan:
         try:
             before = time.time() - parseDuration(olderThan)
-        except CommandError as error:
+        except ValueError as error:
             raise BadRequest(str(error)) from None
     removed = 0
     while removed < CLEAN_LIMIT:
@@ -113,22 +112,6 @@ def clean(db, path, form):
         if batch < 1000:
             break
     return 'removed %d job(s)' % removed
-
-
-def failedJobs(service, task=None, queue=None):
-    """Return the ids of the failed jobs of ``task`` in ``queue`` (None:
-    any), in the order of their ids.
-
-    The status index holds the ids of the failed jobs: only those are
-    loaded, however many other jobs the service keeps.
-    """
-    found = []
-    for jobid in sorted(service._statuses.ids(interfaces.ERROR)):
-        job = service.jobs.get(jobid)
-        if (job is not None and loads(job)
-                and task in (None, job.task) and queue in (None, job.queue)):
-            found.append(jobid)
-    return found
 
 
 def retryFailed(db, path, task=None, queue=None):

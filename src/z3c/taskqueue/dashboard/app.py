@@ -35,15 +35,15 @@ import urllib.parse
 import transaction
 from chameleon import PageTemplateLoader
 
-from z3c.taskqueue._outcome import message
-from z3c.taskqueue._servicepath import findService
 from z3c.taskqueue.dashboard import actions
 from z3c.taskqueue.dashboard import chart
 from z3c.taskqueue.dashboard import metrics
-from z3c.taskqueue.dashboard import pages
 from z3c.taskqueue.dashboard import security
-from z3c.taskqueue.dashboard.pages import BadRequest
-from z3c.taskqueue.dashboard.pages import NotFound
+from z3c.taskqueue.model._outcome import message
+from z3c.taskqueue.model._servicepath import findService
+from z3c.taskqueue.reports import pages
+from z3c.taskqueue.reports.pages import BadRequest
+from z3c.taskqueue.reports.pages import NotFound
 
 
 log = logging.getLogger('z3c.taskqueue.dashboard')

@@ -63,7 +63,7 @@ class ServiceCollector:
         self.counter = counter
 
     def collect(self):
-        from z3c.taskqueue._statuscommand import statusReport
+        from z3c.taskqueue.reports.status import statusReport
         import time
         report = self.read(lambda service: statusReport(service,
                                                         time.time()))

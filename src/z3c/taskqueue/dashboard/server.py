@@ -16,14 +16,14 @@ import logging
 import signal
 import threading
 
-from z3c.taskqueue import _servicepath
-from z3c.taskqueue.command import CommandError
-from z3c.taskqueue.command import findService
-from z3c.taskqueue.command import openDatabase
-from z3c.taskqueue.command import parsePath
 from z3c.taskqueue.dashboard import chart
 from z3c.taskqueue.dashboard import security
 from z3c.taskqueue.dashboard.app import Dashboard
+from z3c.taskqueue.database._opening import CommandError
+from z3c.taskqueue.database._opening import findService
+from z3c.taskqueue.database._opening import openDatabase
+from z3c.taskqueue.database._opening import parsePath
+from z3c.taskqueue.model import _servicepath
 
 
 log = logging.getLogger('z3c.taskqueue.dashboard')

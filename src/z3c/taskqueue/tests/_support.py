@@ -86,12 +86,12 @@ def indexProblems(service, processing_allowed=False):
     claims and the status index.  An empty list means consistent.
     """
     from z3c.taskqueue import interfaces
-    from z3c.taskqueue._index import FIRST
-    from z3c.taskqueue._index import LAST
-    from z3c.taskqueue._index import keyTime
-    from z3c.taskqueue._index import keys
-    from z3c.taskqueue.lease import sameLease
-    from z3c.taskqueue.statusindex import INDEXED
+    from z3c.taskqueue.model._index import FIRST
+    from z3c.taskqueue.model._index import LAST
+    from z3c.taskqueue.model._index import keyTime
+    from z3c.taskqueue.model._index import keys
+    from z3c.taskqueue.model.lease import sameLease
+    from z3c.taskqueue.model.statusindex import INDEXED
 
     problems = []
     waiting = (interfaces.CRONJOB, interfaces.DELAYED)
@@ -247,7 +247,7 @@ def controlProblems(service, jobs):
     """Return the ways the indexes of the job controls (keys,
     dependencies, result expiry) disagree with ``jobs``."""
     from z3c.taskqueue import interfaces
-    from z3c.taskqueue._index import keys
+    from z3c.taskqueue.model._index import keys
     problems = []
     blocked = {jobid for jobid, job in jobs.items()
                if job.status == interfaces.BLOCKED}

@@ -49,7 +49,7 @@ class WorkerProcessFixture:
 
     def setUp(self):
         from z3c.taskqueue import testing
-        from z3c.taskqueue.service import TaskService
+        from z3c.taskqueue.model.service import TaskService
         zope.component.testing.setUp(self)
         self.addCleanup(zope.component.testing.tearDown, self)
         testing.registerTasks()

@@ -104,8 +104,8 @@ class ZopeLayer(plone.testing.Layer):
         from plone.testing import zca
         from plone.testing import zodb
         from zope.configuration import xmlconfig
+        from z3c.taskqueue.model.service import TaskService
         import z3c.taskqueue.tests
-        from z3c.taskqueue.service import TaskService
         # A database of its own, so that the layer can be set up again
         # in the same run (after a Plone layer, say).
         self['zodbDB'] = zodb.stackDemoStorage(self.get('zodbDB'),

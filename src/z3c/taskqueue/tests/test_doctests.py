@@ -11,89 +11,15 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Run the narrative documentation as doctests."""
+"""Run the package's narrative documentation, README.rst, as a doctest."""
 import doctest
-import random
-import unittest
 
-import transaction
-import zope.testing.setupstack
-
-import zope.component.testing
-
-
-OPTIONFLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
-
-
-def setUp(test):
-    zope.component.testing.setUp(test)
-    random.seed(27)
-
-
-def tearDown(test):
-    zope.component.testing.tearDown(test)
-
-
-def setUpInTempDir(test):
-    setUp(test)
-    zope.testing.setupstack.setUpDirectory(test)
-
-
-def tearDownInTempDir(test):
-    from z3c.taskqueue import _timelimit
-    from z3c.taskqueue import processor
-    processor.stopAll()
-    _timelimit._watchdog.join(5)
-    transaction.abort()
-    zope.testing.setupstack.tearDown(test)
-    tearDown(test)
-
-
-def setUpLegacy(test):
-    """What the old package's tests did with zope.app.testing's
-    ``placefulSetUp(site=True)``: a root folder that is the current site,
-    a log handler, and processors that do not wait."""
-    import logging
-    from zope.component.hooks import setSite
-    from zope.site.folder import rootFolder
-    from zope.site.site import LocalSiteManager
-    from zope.testing.loggingsupport import InstalledHandler
-    from z3c.taskqueue.service import TaskService
-    setUp(test)
-    root = rootFolder()
-    root.setSiteManager(LocalSiteManager(root))
-    setSite(root)
-    test.globs['root'] = root
-    test.globs['log_info'] = InstalledHandler('z3c.taskqueue',
-                                              level=logging.INFO)
-    test.origArgs = TaskService.processorArguments
-    TaskService.processorArguments = {'waitTime': 0.0}
-
-
-def tearDownLegacy(test):
-    from zope.component.hooks import setSite
-    from z3c.taskqueue import processor
-    from z3c.taskqueue.service import TaskService
-    processor.stopAll()
-    transaction.abort()
-    test.globs['log_info'].uninstall()
-    TaskService.processorArguments = test.origArgs
-    setSite(None)
-    random.seed()
-    tearDown(test)
+from z3c.taskqueue.tests._doctests import OPTIONFLAGS
+from z3c.taskqueue.tests._doctests import setUp
+from z3c.taskqueue.tests._doctests import tearDown
 
 
 def test_suite():
-    return unittest.TestSuite([
-        doctest.DocFileSuite(
-            '../legacy-processor.rst',
-            setUp=setUpLegacy, tearDown=tearDownLegacy,
-            optionflags=OPTIONFLAGS),
-        doctest.DocFileSuite(
-            '../processor.rst', '../queues.rst', '../controls.rst',
-            setUp=setUpInTempDir, tearDown=tearDownInTempDir,
-            optionflags=OPTIONFLAGS),
-        doctest.DocFileSuite(
-            '../README.rst', '../startlater.rst', '../cron.rst',
-            setUp=setUp, tearDown=tearDown, optionflags=OPTIONFLAGS),
-    ])
+    return doctest.DocFileSuite(
+        '../README.rst', setUp=setUp, tearDown=tearDown,
+        optionflags=OPTIONFLAGS)

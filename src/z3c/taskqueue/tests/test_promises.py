@@ -25,7 +25,7 @@ from ZODB.POSException import ConflictError
 from zope.testing.loggingsupport import InstalledHandler
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.tests.test_controls import ControlTestBase
+from z3c.taskqueue.model.tests.test_controls import ControlTestBase
 
 
 class SlowSecondPhase:
@@ -116,7 +116,7 @@ class TimeLimitTests(ControlTestBase):
         self.assertDatabaseWorks()
 
     def test_a_progress_commit_is_never_interrupted(self):
-        from z3c.taskqueue import progress
+        from z3c.taskqueue.model import progress
         commitReport = progress._commitReport
         committing = []
 
@@ -146,8 +146,8 @@ class TimeLimitTests(ControlTestBase):
         self.addCleanup(setattr, module, name, original)
 
     def test_a_shield_defers_the_limit_and_raises_it_after(self):
-        from z3c.taskqueue._timelimit import limited
-        from z3c.taskqueue._timelimit import shielded
+        from z3c.taskqueue.model._timelimit import limited
+        from z3c.taskqueue.model._timelimit import shielded
         events = []
         with self.assertRaises(interfaces.JobTimeout) as raised:
             with limited(0.05):
@@ -161,7 +161,7 @@ class TimeLimitTests(ControlTestBase):
         self.assertEqual(str(raised.exception), 'timed out after 0.05 s')
 
     def test_a_shield_without_a_limit_changes_nothing(self):
-        from z3c.taskqueue._timelimit import shielded
+        from z3c.taskqueue.model._timelimit import shielded
         with shielded():
             pass
         with self.assertRaises(KeyError):
@@ -472,7 +472,7 @@ class RetryCommandTests(unittest.TestCase):
     """``z3c-taskqueue retry`` of a dependant, on a real FileStorage."""
 
     # The helpers of the job command tests, not their tests.
-    from z3c.taskqueue.tests.test_jobcommands import JobCommandTests
+    from z3c.taskqueue.commands.tests.test_jobcommands import JobCommandTests
     setUp = JobCommandTests.setUp
     service = JobCommandTests.service
     close = JobCommandTests.close

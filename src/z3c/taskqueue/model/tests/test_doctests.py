@@ -1,0 +1,34 @@
+##############################################################################
+#
+# Copyright (c) 2026 Zope Foundation and Contributors.
+# All Rights Reserved.
+#
+# This software is subject to the provisions of the Zope Public License,
+# Version 2.1 (ZPL).  A copy of the ZPL should accompany this distribution.
+# THIS SOFTWARE IS PROVIDED "AS IS" AND ANY AND ALL EXPRESS OR IMPLIED
+# WARRANTIES ARE DISCLAIMED, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED
+# WARRANTIES OF TITLE, MERCHANTABILITY, AGAINST INFRINGEMENT, AND FITNESS
+# FOR A PARTICULAR PURPOSE.
+#
+##############################################################################
+"""Run the model's narrative documentation as doctests."""
+import doctest
+import unittest
+
+from z3c.taskqueue.tests._doctests import OPTIONFLAGS
+from z3c.taskqueue.tests._doctests import setUp
+from z3c.taskqueue.tests._doctests import setUpInTempDir
+from z3c.taskqueue.tests._doctests import tearDown
+from z3c.taskqueue.tests._doctests import tearDownInTempDir
+
+
+def test_suite():
+    return unittest.TestSuite([
+        doctest.DocFileSuite(
+            '../queues.rst', '../controls.rst',
+            setUp=setUpInTempDir, tearDown=tearDownInTempDir,
+            optionflags=OPTIONFLAGS),
+        doctest.DocFileSuite(
+            '../startlater.rst', setUp=setUp, tearDown=tearDown,
+            optionflags=OPTIONFLAGS),
+    ])
