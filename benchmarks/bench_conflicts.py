@@ -36,7 +36,7 @@ import ZODB
 from ZODB.POSException import ConflictError
 
 from z3c.taskqueue import testing
-from z3c.taskqueue.service import TaskService
+from z3c.taskqueue.model.service import TaskService
 
 
 SECONDS = 20            # of single adds, a row

@@ -28,8 +28,8 @@ import sys
 import time
 import zoneinfo
 
-from z3c.taskqueue._cron import CronSchedule
-from z3c.taskqueue._cron import LegacySchedule
+from z3c.taskqueue.cron._cron import CronSchedule
+from z3c.taskqueue.cron._cron import LegacySchedule
 
 
 try:

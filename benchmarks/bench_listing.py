@@ -31,7 +31,7 @@ import transaction
 import ZODB
 import ZODB.FileStorage
 
-from z3c.taskqueue.service import TaskService
+from z3c.taskqueue.model.service import TaskService
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -41,7 +41,7 @@ COMMAND = [os.path.join(os.path.dirname(sys.executable), 'z3c-taskqueue')]
 def build(path, count):
     """Store ``count`` jobs: most queued, some completed, a few failed, a
     few cron jobs; return the id of a failed job."""
-    from z3c.taskqueue import demo
+    from z3c.taskqueue.commands import demo
     demo.registerSampleTasks()
     db = ZODB.DB(ZODB.FileStorage.FileStorage(path))
     connection = db.open()
@@ -153,7 +153,7 @@ class Served:
 
     def __init__(self, uri, failed):
         import threading
-        from z3c.taskqueue import _uri
+        from z3c.taskqueue.database import _uri
         from z3c.taskqueue.dashboard import server
         self.failed = failed
         self.db = _uri.openDatabase(uri)

@@ -39,10 +39,10 @@ import zope.component
 from BTrees.Length import Length
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.processor import MultiProcessor
-from z3c.taskqueue.processor import SimpleProcessor
-from z3c.taskqueue.service import TaskService
-from z3c.taskqueue.task import SimpleTask
+from z3c.taskqueue.processing.processor import MultiProcessor
+from z3c.taskqueue.processing.processor import SimpleProcessor
+from z3c.taskqueue.model.service import TaskService
+from z3c.taskqueue.model.task import SimpleTask
 
 
 try:

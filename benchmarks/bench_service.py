@@ -33,9 +33,9 @@ from ZODB.POSException import POSKeyError
 from ZODB.serialize import referencesf
 from ZODB.utils import z64
 
-from z3c.taskqueue.job import CronJob
-from z3c.taskqueue.service import TaskService
-from z3c.taskqueue.task import SimpleTask
+from z3c.taskqueue.model.job import CronJob
+from z3c.taskqueue.model.service import TaskService
+from z3c.taskqueue.model.task import SimpleTask
 
 
 SIZES = (1_000, 100_000, 1_000_000)

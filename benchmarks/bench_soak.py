@@ -36,10 +36,10 @@ import time
 
 import transaction
 
-from z3c.taskqueue import _sharing
+from z3c.taskqueue.database import _sharing
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.command import workerCommand
-from z3c.taskqueue.service import TaskService
+from z3c.taskqueue.commands.command import workerCommand
+from z3c.taskqueue.model.service import TaskService
 
 
 JOBS = 500_000
@@ -279,7 +279,7 @@ a connection cache's dict, which grows and shrinks with the ghosts it
 holds, is megabytes) come from the heap, whose free space then grows
 with the jobs (mallinfo2() counts it free, not in use).  Run with
 MALLOC_MMAP_THRESHOLD_=131072 in the environment to fix the threshold;
-the worker command now fixes it itself (z3c.taskqueue._malloc).
+the worker command now fixes it itself (z3c.taskqueue.processing._malloc).
 """
 
 
@@ -352,7 +352,7 @@ def main(argv=None):
     print("glibc's malloc: %s." % (
         'MALLOC_MMAP_THRESHOLD_=%s, fixed' % os.environ[THRESHOLD]
         if THRESHOLD in os.environ else 'fixed by the worker at 131072'
-        ' (z3c.taskqueue._malloc; see the notes)'))
+        ' (z3c.taskqueue.processing._malloc; see the notes)'))
     print('z3c-taskqueue worker file://.../Data.fs --threads %d, task %r'
           ' (%s); jobs added in %.0f s; the file ends at %.0f MB.'
           % (arguments.threads, task,

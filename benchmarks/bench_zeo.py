@@ -33,7 +33,7 @@ from BTrees.Length import Length
 
 from z3c.taskqueue import interfaces
 from z3c.taskqueue import testing
-from z3c.taskqueue.service import TaskService
+from z3c.taskqueue.model.service import TaskService
 
 
 ROUNDS = 4
@@ -850,7 +850,7 @@ def print_notes(rows):
               'sleepgoal': SLEEP_GOAL,
               'relstorage': ''}
     if POSTGRESQL is not None:
-        from z3c.taskqueue.command import redact
+        from z3c.taskqueue.commands.command import redact
         values['relstorage'] = (
             ', or, on RelStorage, drops RelStorage\'s tables in the'
             ' database TASKQUEUE_PG_DSN names and lets RelStorage create them'

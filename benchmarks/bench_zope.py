@@ -78,7 +78,7 @@ from ZODB.POSException import ConflictError
 from ZODB.utils import p64
 from zope.component.hooks import getSite
 
-from z3c.taskqueue import _threads
+from z3c.taskqueue.processing import _threads
 from z3c.taskqueue import interfaces
 
 
@@ -303,7 +303,7 @@ import transaction
 from BTrees.LOBTree import LOBTree
 from Products.Five.component.browser import ObjectManagerSiteView
 from z3c.taskqueue import interfaces
-from z3c.taskqueue.service import TaskService
+from z3c.taskqueue.model.service import TaskService
 app.manage_addFolder(%(site)r)
 site = app[%(site)r]
 ObjectManagerSiteView(site, None).makeSite()
