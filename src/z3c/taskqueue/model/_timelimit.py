@@ -234,7 +234,7 @@ class ShieldedTransaction(transaction.Transaction):
 
 
 class ShieldedTransactionManager(transaction.TransactionManager):
-    """A transaction manager that begins ``ShieldedTransaction``\ s.
+    """A transaction manager that begins ``ShieldedTransaction`` objects.
 
     A runner thread makes it the thread's own (``transaction.manager``
     in that thread), so that a task's ``transaction.commit()``, and
