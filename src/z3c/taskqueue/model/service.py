@@ -74,11 +74,50 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
              interfaces.PROCESSING)
 
 
+#: The parts of the service, one concern each: the module that holds it,
+#: what it owns, and the helpers it offers the other parts.  The parts
+#: share the service's index objects (below) and these helpers only;
+#: everything else a part defines is its own (``tests/test_parts.py``
+#: keeps this true).
+PARTS = {
+    'service': ('a job\'s record and its status: add, status, cancel, clean',
+                ('_store', '_enqueue', '_setStatus', '_statusOf',
+                 '_loadIndexed', '_unindex', '_failUnrunnable',
+                 '_transactionManager')),
+    '_scheduling': ('when a waiting job falls due: cron, delayed and'
+                    ' retried jobs', ('_promoteDue', '_waitAgain',
+                                      '_rescheduleAfterRun')),
+    '_claims': ('how a worker claims jobs under a lease, how a claimed job'
+                ' finishes or is recovered', ('_recordFailure', '_task',
+                                              '_retireSettled',
+                                              '_settledBy')),
+    '_running': ('processNext(): a job run in the caller\'s transaction,'
+                 ' and how a run ends', ('_finish', '_markProcessing')),
+    '_controls': ('unique keys, dependencies, start deadlines, result'
+                  ' expiry, throughput and progress',
+                  ('_checkControls', '_addControlled', '_waitingWithKey',
+                   '_superseded', '_ended', '_expired', '_expire',
+                   '_indexEnded', '_countEnded', '_cancelJobs', '_forget',
+                   '_scheduleExpiry', '_block', '_unfinished', '_made')),
+    '_listing': ('listing, purging and retrying jobs', ('_record',)),
+    '_processing': ('the processor threads of this process: start, stop',
+                    ()),
+    'workers': ('the records the workers keep of themselves', ()),
+}
+
+
 @zope.interface.implementer(interfaces.IProcessingService, IContained)
 class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
                   ControlsMixin, ListingMixin, ProcessingMixin,
                   WorkersMixin, persistent.Persistent):
     """A task service that keeps its jobs in BTrees.
+
+    The class is put together from one mixin per concern (``PARTS``):
+    the service is one stored object, the seed's API is its methods,
+    and every part reads and writes the same index objects in the
+    same transaction, so parts that held their own state or delegated
+    calls would add records and indirection without separating
+    anything.
 
     ``jobs`` maps ids to jobs; each index is an object of its own that
     owns its BTrees:
