@@ -11,9 +11,10 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The methods of ``IProcessingService`` that workers and supervisors
-call, each on its own, on a real FileStorage: ``releaseJob``,
-``renewLease``, ``abandonLease``, ``recoverProcess``,
+"""Claims: whether a job waits (``hasJobsWaiting``) and taking the next
+(``claimNextJob``); and the methods of ``IProcessingService`` that
+workers and supervisors call, each on its own, on a real FileStorage:
+``releaseJob``, ``renewLease``, ``abandonLease``, ``recoverProcess``,
 ``startProcessingAt``; and ``oldestQueuedAge``."""
 import time
 import unittest
@@ -25,6 +26,10 @@ from zope.testing.loggingsupport import InstalledHandler
 from zope.testing.wait import wait
 
 from z3c.taskqueue import interfaces
+from z3c.taskqueue.model.tests._base import MINUTE
+from z3c.taskqueue.model.tests._base import InDatabaseTestBase
+from z3c.taskqueue.model.tests._base import RecordingTestBase
+from z3c.taskqueue.model.tests._base import ServiceTestBase
 
 
 WAIT = 30
@@ -72,6 +77,85 @@ class _Base(unittest.TestCase):
         self.addCleanup(connection.close)
         self.addCleanup(tm.abort)
         return connection.root()['tasks']
+
+
+class HasJobsWaitingTests(ServiceTestBase):
+
+    def test_empty(self):
+        self.assertFalse(self._makeOne().hasJobsWaiting(0))
+
+    def test_queued_job(self):
+        self._registerTask()
+        service = self._makeOne()
+        service.add('echo')
+        self.assertTrue(service.hasJobsWaiting(0))
+
+    def test_start_later_job(self):
+        self._registerTask()
+        service = self._makeOne()
+        service.add('echo', startLater=True)
+        self.assertFalse(service.hasJobsWaiting(0))
+
+    def test_finished_jobs(self):
+        self._registerTask()
+        service = self._makeOne()
+        service.add('echo')
+        service.processNext(0)
+        self.assertFalse(service.hasJobsWaiting(0))
+
+    def test_cron_job_waiting_to_be_scheduled(self):
+        # A worker must call processNext() to schedule it.
+        self._registerTask()
+        service = self._makeOne()
+        service.addCronJob('echo', minute=(10,))
+        self.assertTrue(service.hasJobsWaiting(0))
+
+    def test_cron_job_scheduled_later(self):
+        self._registerTask()
+        service = self._makeOne()
+        service.addCronJob('echo', minute=(10,))
+        service.processNext(0)
+        self.assertFalse(service.hasJobsWaiting(10 * MINUTE - 1))
+        self.assertTrue(service.hasJobsWaiting(10 * MINUTE))
+
+    def test_does_not_schedule(self):
+        from z3c.taskqueue.model._index import size
+        self._registerTask()
+        service = self._makeOne()
+        service.addCronJob('echo', minute=(10,))
+        service.hasJobsWaiting(0)
+        self.assertEqual(size(service._schedule.pending), 1)
+        self.assertEqual(size(service._schedule.due), 0)
+
+
+class HasJobsWaitingInDatabaseTests(InDatabaseTestBase):
+
+    def test_hasJobsWaiting_reads_only(self):
+        self.service.add('echo')
+        self.service.add('echo', startLater=True)
+        self.service.addCronJob('echo', minute=(10,))
+        self.service.processNext(0)     # runs the queued job
+        self.service.addCronJob('echo', delay=5)     # pending
+        for now in (0, 10 * MINUTE, 10 ** 9):
+            self._assertWritesNothing(
+                lambda: self.assertTrue(self.service.hasJobsWaiting(now)))
+
+    def test_hasJobsWaiting_reads_only_when_nothing_waits(self):
+        self.service.addCronJob('echo', minute=(10,))
+        self.service.processNext(0)
+        self._assertWritesNothing(
+            lambda: self.assertFalse(self.service.hasJobsWaiting(0)))
+
+
+class ClaimNextJobTests(RecordingTestBase):
+
+    def test_claimNextJob_marks_the_job_processing(self):
+        service = self._makeOne()
+        jobid = service.add('record')
+        self.assertEqual(service.claimNextJob(0), jobid)
+        self.assertEqual(service.getStatus(jobid), 'processing')
+        self.assertIsNone(service.claimNextJob(0))
+        self.assertEqual(self.ran, [])
 
 
 class ReleaseJobTests(_Base):
