@@ -19,8 +19,15 @@ their own and never write to it; they refresh by themselves while open,
 and need no JavaScript and nothing from the network.
 
 - ``app``: the WSGI application: routes, security headers, error pages;
-- ``pages``: what each page shows, read from the service;
+- ``security``: the token, sessions and CSRF tokens;
+- ``actions``: cancelling, retrying and cleaning jobs;
 - ``chart``: the queue depth and throughput over time, as an SVG chart;
 - ``metrics``: ``/metrics`` in the Prometheus text format;
 - ``server``: the command that serves it all.
+
+What each page shows is ``reports.pages``, which the Zope and Plone
+screens show too.
+
+May import: ``processing``, ``database``, ``zope``, ``reports``,
+``model``, ``cron``, ``interfaces`` and ``events``; not ``commands``.
 """

@@ -20,5 +20,7 @@ service in a database and says what is wrong with a path or a URI
 that register a process's tasks.  The command line and the dashboard
 both use it.
 
-May import: ``model`` and ``interfaces``.
+May import: ``zope`` (the autostart switch of a Zope instance that
+``_loading`` starts), ``reports``, ``model``, ``cron``, ``interfaces``
+and ``events``.
 """

@@ -23,5 +23,7 @@ to back in one commit.  ``_leasekeeper`` renews leases and
 process's processor threads; ``_pool`` is the process pool's
 supervisor, ``_malloc`` a worker process's heap.
 
-May import: ``model``, ``cron``, ``interfaces`` and ``events``.
+May import: ``database`` (a pool's supervisor opens the database by its
+URI), ``zope``, ``reports``, ``model``, ``cron``, ``interfaces`` and
+``events``; it needs only ``database`` and the model.
 """

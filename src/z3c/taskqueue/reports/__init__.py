@@ -18,5 +18,5 @@ next runs), ``status`` the counts by status and queue and the workers'
 records, ``pages`` what each page of the dashboard and of the Zope and
 Plone screens shows.  Read only: nothing here changes a service.
 
-May import: ``model``, ``interfaces`` and ``cron``.
+May import: ``model``, ``cron``, ``interfaces`` and ``events``.
 """

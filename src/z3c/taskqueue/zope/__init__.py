@@ -22,6 +22,7 @@ package's ``configure.zcml``, ``meta.zcml`` and ``profiles.zcml`` stay
 at its top: Zope includes them by the package's name, and the
 profiles' ids (``z3c.taskqueue:default``) are made from it.
 
-May import: ``reports``, ``model``, ``interfaces`` and ``events``; it
-starts processing through the service, not by importing it.
+May import: ``reports``, ``model``, ``cron``, ``interfaces`` and
+``events``; it starts processing through the service, not by importing
+it.
 """
