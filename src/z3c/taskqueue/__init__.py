@@ -14,20 +14,25 @@
 """A ZODB-native task queue and cron service.
 
 The package is divided by layer; each layer's ``__init__`` says what it
-holds and what it may import, and imports run one way, from the top of
-this list down (``docs/architecture.rst``):
+holds and what it may import.  Imports run one way, from the top of this
+list down (``docs/architecture.rst``; ``tests/test_layers.py`` checks):
 
-``commands``, ``dashboard``
-    The ``z3c-taskqueue`` command line, and the operators' web pages.
-``zope``
-    Zope and Plone: autostart, the ZCML directive, the ZMI tab, the
-    control panel and its GenericSetup profiles.
+``commands``
+    The ``z3c-taskqueue`` command line.
+``dashboard``
+    The operators' web pages and ``/metrics``.
 ``processing``
     What runs jobs: processor threads, runners, the worker loop and its
     dispatcher, shared commits, leases kept, the process pool.
-``database``, ``reports``
-    Shared by the layers above: opening a database by its URI, finding a
-    service in it, loading tasks; what the screens and commands show.
+``database``
+    Reaching a database from outside the application: its URI, a
+    ``file://`` database shared by local processes, a service found in
+    it, the tasks a process loads.
+``zope``
+    Zope and Plone: autostart, the ZCML directive, the ZMI tab, the
+    control panel and its GenericSetup profiles.
+``reports``
+    What the screens and the commands show of a service.
 ``model``
     The stored model: the task service and its parts, jobs, payloads,
     queues and indexes.  Its classes are in every database.
