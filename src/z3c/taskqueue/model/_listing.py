@@ -11,8 +11,10 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""Listing: the part of the task service that lists and removes jobs a
-page at a time, for operators (``z3c-taskqueue jobs``, ``clean``)."""
+"""Listing: the part of the task service that answers about jobs (a
+job's status, result and error, the counts by status and queue) and
+lists and removes them a page at a time, for operators
+(``z3c-taskqueue jobs``, ``status``, ``clean``)."""
 import time
 
 from z3c.taskqueue import interfaces
@@ -32,10 +34,66 @@ SCAN = 10000
 
 
 class ListingMixin:
-    """Pages of jobs, newest first (see ``history``), and removals a
-    batch at a time."""
+    """What a job's status, result and error are, the counts, pages of
+    jobs, newest first (see ``history``), and removals a batch at a
+    time."""
 
     _history = None
+
+    # Asking about jobs
+
+    @migrated
+    def getStatus(self, jobid):
+        return self._statusOf(self.jobs[jobid])
+
+    def getResult(self, jobid):
+        return self.jobs[jobid].output
+
+    @migrated
+    def getError(self, jobid):
+        return self.jobs[jobid].error
+
+    @migrated
+    def leaseOf(self, jobid):
+        return self._claims.leaseOf(self.jobs[jobid])
+
+    @migrated
+    def countJobs(self):
+        counts = dict.fromkeys(interfaces.STATUSES, 0)
+        for status in self._statuses.statuses():
+            counts[status] = self._statuses.size(status)
+        counts[interfaces.QUEUED] = self._queues.size()
+        if self._dependencies is not None:
+            counts[interfaces.BLOCKED] = self._dependencies.size()
+        # Claimed jobs, and those whose lease is not retired yet; cron,
+        # delayed and retried jobs: not many, one load each.
+        for jobid, lease in self._claims.items():
+            job = self.jobs.get(jobid)
+            if job is None or not _loads(job):
+                continue
+            status = self._statusOf(job)
+            if status == interfaces.PROCESSING or (
+                    status in interfaces.FINISHED
+                    and self._settledBy(job, lease)
+                    and not self._statuses.holds(status, jobid)):
+                counts[status] += 1
+        for jobid in self._schedule.ids():
+            status = self._peekStatus(jobid)
+            if status is not None:
+                counts[status] += 1
+        return counts
+
+    @migrated
+    def countQueued(self):
+        return self._queues.sizes()
+
+    @migrated
+    def oldestQueuedAge(self, now=None):
+        oldest = self._queues.oldestTime()
+        if oldest is None:
+            return None
+        # Queue keys round up to the millisecond: never below 0.
+        return max(0.0, (time.time() if now is None else now) - oldest)
 
     def _record(self, job):
         """Enter the new ``job`` in the history."""

@@ -80,10 +80,12 @@ CLAIMABLE = (interfaces.QUEUED, interfaces.CRONJOB, interfaces.DELAYED,
 #: everything else a part defines is its own (``tests/test_parts.py``
 #: keeps this true).
 PARTS = {
-    'service': ('a job\'s record and its status: add, status, cancel, clean',
-                ('_store', '_enqueue', '_setStatus', '_statusOf',
-                 '_loadIndexed', '_unindex', '_failUnrunnable',
-                 '_transactionManager')),
+    'service': ('a job\'s record and its status: add, start, reschedule,'
+                ' cancel, clean', ('_store', '_enqueue', '_setStatus',
+                                   '_statusOf', '_peekStatus',
+                                   '_loadIndexed', '_unindex',
+                                   '_failUnrunnable',
+                                   '_transactionManager')),
     '_scheduling': ('when a waiting job falls due: cron, delayed and'
                     ' retried jobs', ('_promoteDue', '_waitAgain',
                                       '_rescheduleAfterRun')),
@@ -99,7 +101,9 @@ PARTS = {
                    '_superseded', '_ended', '_expired', '_expire',
                    '_indexEnded', '_countEnded', '_cancelJobs', '_forget',
                    '_scheduleExpiry', '_block', '_unfinished', '_made')),
-    '_listing': ('listing, purging and retrying jobs', ('_record',)),
+    '_listing': ('asking about jobs: a job\'s status, result and error,'
+                 ' the counts; listing, purging and retrying them',
+                 ('_record',)),
     '_processing': ('the processor threads of this process: start, stop',
                     ()),
     'workers': ('the records the workers keep of themselves', ()),
@@ -425,61 +429,6 @@ class TaskService(ClaimsMixin, RunningMixin, SchedulingMixin,
         """Take ``job`` out of its queue and the schedule."""
         self._queues.remove(job)
         self._schedule.remove(job)
-
-    # Asking about jobs
-
-    @migrated
-    def getStatus(self, jobid):
-        return self._statusOf(self.jobs[jobid])
-
-    def getResult(self, jobid):
-        return self.jobs[jobid].output
-
-    @migrated
-    def getError(self, jobid):
-        return self.jobs[jobid].error
-
-    @migrated
-    def leaseOf(self, jobid):
-        return self._claims.leaseOf(self.jobs[jobid])
-
-    @migrated
-    def countJobs(self):
-        counts = dict.fromkeys(interfaces.STATUSES, 0)
-        for status in self._statuses.statuses():
-            counts[status] = self._statuses.size(status)
-        counts[interfaces.QUEUED] = self._queues.size()
-        if self._dependencies is not None:
-            counts[interfaces.BLOCKED] = self._dependencies.size()
-        # Claimed jobs, and those whose lease is not retired yet; cron,
-        # delayed and retried jobs: not many, one load each.
-        for jobid, lease in self._claims.items():
-            job = self.jobs.get(jobid)
-            if job is None or not _loads(job):
-                continue
-            status = self._statusOf(job)
-            if status == interfaces.PROCESSING or (
-                    status in interfaces.FINISHED
-                    and self._settledBy(job, lease)
-                    and not self._statuses.holds(status, jobid)):
-                counts[status] += 1
-        for jobid in self._schedule.ids():
-            status = self._peekStatus(jobid)
-            if status is not None:
-                counts[status] += 1
-        return counts
-
-    @migrated
-    def countQueued(self):
-        return self._queues.sizes()
-
-    @migrated
-    def oldestQueuedAge(self, now=None):
-        oldest = self._queues.oldestTime()
-        if oldest is None:
-            return None
-        # Queue keys round up to the millisecond: never below 0.
-        return max(0.0, (time.time() if now is None else now) - oldest)
 
     def _transactionManager(self):
         jar = self._p_jar
