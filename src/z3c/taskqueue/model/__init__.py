@@ -18,12 +18,13 @@ alias in ``z3c.taskqueue._oldpaths``): it is in every database.
 
 - The service, ``service.TaskService``, adds jobs and keeps their status.
   Its other concerns are mixins, one module each, which share only the
-  service's index objects and the helpers ``service.py`` documents:
+  service's index objects and the helpers ``service.PARTS`` lists:
   ``_scheduling`` (when a waiting job falls due), ``_claims`` (how a
   worker claims jobs under a lease, and how a claimed job finishes or is
   recovered), ``_running`` (``processNext``: a job run in the caller's
   transaction), ``_controls`` (unique keys, dependencies, deadlines,
-  result expiry, progress), ``_listing`` (listing, purging, retrying),
+  result expiry, progress), ``_listing`` (a job's status and result,
+  the counts; listing, purging, retrying),
   ``workers.WorkersMixin`` (the workers' records) and ``_processing``
   (``startProcessing``: the seed's API, which hands over to the
   processing layer when it is called).
