@@ -155,12 +155,9 @@ class ClaimsMixin:
 
     @migrated
     def completeJob(self, jobid, lease, output, now=None):
-        job = self._claimedJob(jobid, lease)
+        job = self._endRun(jobid, lease)
         if job is None:
             return False
-        job.attempts += 1
-        self._claims.settle(job)
-        self._settleConflicts(job)
         self._finish(job, _now(now), output=output, deferred=True,
                      leased=True)
         return True
@@ -168,15 +165,23 @@ class ClaimsMixin:
     @migrated
     def failJob(self, jobid, lease, error, traceback=None, now=None,
                 retry=None):
-        job = self._claimedJob(jobid, lease)
+        job = self._endRun(jobid, lease)
         if job is None:
             return False
-        job.attempts += 1
-        self._claims.settle(job)
-        self._settleConflicts(job)
         self._recordFailure(job, _now(now), error, traceback, retry,
                             deferred=True, leased=True)
         return True
+
+    def _endRun(self, jobid, lease):
+        """Return job ``jobid``, whose run under ``lease`` ended, charged
+        the attempt, its claim settled and its conflicts forgotten; or
+        None, changing nothing, if ``lease`` no longer holds it."""
+        job = self._claimedJob(jobid, lease)
+        if job is not None:
+            job.attempts += 1
+            self._claims.settle(job)
+            self._settleConflicts(job)
+        return job
 
     def _recordFailure(self, job, now, error, traceback=None, retry=None,
                        deferred=False, leased=False):
