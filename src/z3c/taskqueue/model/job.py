@@ -44,17 +44,22 @@ def loads(job):
         return False
 
 
-class Timestamp:
+class _Stored:
+    """An attribute of a job that is stored in a form of its own, under
+    its name with a leading underscore."""
+
+    def __init__(self, name):
+        self.name = name
+        self.stored = '_' + name
+
+
+class Timestamp(_Stored):
     """An aware UTC datetime attribute, stored as seconds since the epoch.
 
     A float pickles in a fraction of the time and space of a datetime,
     and a job is written at every run.  Jobs stored before kept the
     datetime under the attribute's own name; it is read from there.
     """
-
-    def __init__(self, name):
-        self.name = name
-        self.stored = '_' + name
 
     def __get__(self, job, cls=None):
         if job is None:
@@ -70,6 +75,29 @@ class Timestamp:
             del job.__dict__[self.name]
             job._p_changed = True
         assign(job, self.stored, None if value is None else value.timestamp())
+
+
+class PayloadAttribute(_Stored):
+    """A job's input or output, kept in a record of its own (see
+    ``payload``), so that the job loads even when it no longer does.
+
+    Jobs stored before payloads had records kept the value under the
+    attribute's own name; it is read from there.
+    """
+
+    def __get__(self, job, cls=None):
+        if job is None:
+            return self
+        state = job.__dict__
+        if self.stored not in state and self.name in state:
+            return state[self.name]     # stored before payloads had records
+        return payload.unwrap(getattr(job, self.stored), self.name, job)
+
+    def __set__(self, job, value):
+        # Always a new record: the old one may no longer load.
+        if self.name in job.__dict__:
+            delattr(job, self.name)
+        assign(job, self.stored, payload.wrap(value))
 
 
 def assign(obj, name, value):
@@ -148,33 +176,8 @@ class Job(persistent.Persistent):
         if priority:
             self.priority = priority
 
-    @property
-    def input(self):
-        return self._payload('_input', 'input')
-
-    @input.setter
-    def input(self, value):
-        self._setPayload('_input', 'input', value)
-
-    @property
-    def output(self):
-        return self._payload('_output', 'output')
-
-    @output.setter
-    def output(self, value):
-        self._setPayload('_output', 'output', value)
-
-    def _payload(self, name, what):
-        state = self.__dict__
-        if name not in state and what in state:
-            return state[what]      # stored before payloads had records
-        return payload.unwrap(getattr(self, name), what, self)
-
-    def _setPayload(self, name, what, value):
-        # Always a new record: the old one may no longer load.
-        if what in self.__dict__:
-            delattr(self, what)
-        assign(self, name, payload.wrap(value))
+    input = PayloadAttribute('input')
+    output = PayloadAttribute('output')
 
     def __repr__(self):
         return '<%s %r>' % (self.__class__.__name__, self.id)
