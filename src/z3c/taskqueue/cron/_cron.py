@@ -236,6 +236,22 @@ class LegacySchedule:
                     _SEARCH_YEARS, self.fields)) from None
 
 
+def _remembering(first):
+    """Return ``first`` (of a ``_Calendar``) remembering its last answer,
+    which is also the answer for every clock time from the one asked
+    about to that answer: the walk through a zone's pieces asks again.
+    """
+    known = [None, None]
+
+    def remembered(clock):
+        asked, match = known
+        if asked is None or not asked <= clock <= match:
+            match = first(clock)
+            known[:] = clock, match
+        return match
+    return remembered
+
+
 class CronSchedule:
     """When a crontab expression fires in a time zone, as cronie does.
 
@@ -269,28 +285,18 @@ class CronSchedule:
             return first(instant)
         # Walk the pieces of constant UTC offset from ``instant`` on; in
         # each, a local clock time ``c`` is the instant ``c - offset``.
+        first = _remembering(first)
         start, end, offset, before = timeline.piece(instant)
         lowest = instant + offset
-        known = (None, None)    # (x, first(x)): first() of what lies between
         while True:
             if not self.wall and before > offset:
                 # The clock went back: what it repeats has run already.
                 lowest = max(lowest, start + before)
             elif not self.wall and before < offset and instant <= start:
                 # The clock jumped: what it skipped runs right after it.
-                skipped = start + before
-                if known[0] is not None and known[0] <= skipped <= known[1]:
-                    match = known[1]
-                else:
-                    match = first(skipped)
-                    known = (skipped, match)
-                if match < start + offset:
+                if first(start + before) < start + offset:
                     return start
-            if known[0] is not None and known[0] <= lowest <= known[1]:
-                match = known[1]
-            else:
-                match = first(lowest)
-                known = (lowest, match)
+            match = first(lowest)
             if match < end + offset:
                 return match - offset
             start, end, offset, before = timeline.piece(end)
