@@ -258,42 +258,34 @@ def makeParser():
                      ' separated, for the URLs jobs make (default: the'
                      ' base-url of the product-config, or'
                      ' http://localhost:8080)')
-    run.add_argument('--threads', type=_option('--threads'), default=1,
-                     help='worker threads (default: %(default)s)')
-    run.add_argument('--wait', type=_option('--wait'), default=1.0,
-                     help='seconds an idle worker waits before it looks'
-                     ' for jobs again (default: %(default)s)')
-    run.add_argument('--lease', type=_option('--lease'), default=60.0,
-                     help='seconds a claim lasts before other workers may'
-                     ' recover the job; renewed while the job runs'
-                     ' (default: %(default)s)')
-    run.add_argument('--stop-timeout', type=_option('--stop-timeout'),
-                     default=30.0,
-                     help='seconds to wait for running jobs on SIGTERM'
-                     ' (default: %(default)s)')
+
+    def limited(option, default, help):
+        """Add ``option``, checked against its ``OPTION_LIMITS``."""
+        run.add_argument(option, type=_option(option), default=default,
+                         help=help + ' (default: %(default)s)')
+
+    limited('--threads', 1, 'worker threads')
+    limited('--wait', 1.0, 'seconds an idle worker waits before it looks'
+            ' for jobs again')
+    limited('--lease', 60.0, 'seconds a claim lasts before other workers'
+            ' may recover the job; renewed while the job runs')
+    limited('--stop-timeout', 30.0, 'seconds to wait for running jobs on'
+            ' SIGTERM')
     run.add_argument('--queue', dest='queues', action='append',
                      type=_queueName, metavar='NAME',
                      help='serve the queue NAME (repeatable; default: all'
                      ' queues)')
-    run.add_argument('--batch-size', type=_option('--batch-size'),
-                     default=100,
-                     help='most jobs a claim takes, and most batchable'
-                     ' jobs a shared commit holds (default: %(default)s)')
-    run.add_argument('--batch-time', type=_option('--batch-time'),
-                     default=0.5,
-                     help='seconds after which a shared commit of'
-                     ' batchable jobs is made however few ran'
-                     ' (default: %(default)s)')
+    limited('--batch-size', 100, 'most jobs a claim takes, and most'
+            ' batchable jobs a shared commit holds')
+    limited('--batch-time', 0.5, 'seconds after which a shared commit of'
+            ' batchable jobs is made however few ran')
     run.add_argument('--processes', type=_processes, metavar='N',
                      help='run N worker processes under a supervisor,'
                      ' which restarts those that die and kills those whose'
                      ' job runs past its timeout and --kill-grace'
                      ' (default: one process, no supervisor)')
-    run.add_argument('--kill-grace', type=_option('--kill-grace'),
-                     default=10.0,
-                     help='with --processes: seconds past its timeout after'
-                     ' which a job\'s process is killed (default:'
-                     ' %(default)s)')
+    limited('--kill-grace', 10.0, 'with --processes: seconds past its'
+            " timeout after which a job's process is killed")
     run.add_argument('--report-fd', type=int, help=argparse.SUPPRESS)
     run.add_argument('--exit-when-done', action='store_true',
                      help='show a running count, and exit once no queued,'
