@@ -30,7 +30,6 @@ import threading
 import time
 import traceback
 
-import transaction
 import zope.component
 import zope.event
 from ZEO.Exceptions import ServerException
@@ -261,14 +260,9 @@ class Runner:
                                    started):
                     return True
                 continue
-            except UNAVAILABLE as error:
-                self.unavailable('run job %r' % jobid, error)
-                continue
-            except Abandoned:
-                raise
             except BaseException as error:
-                if _outcome.isStopRequest(error):
-                    raise
+                if self.interrupted(error, 'run job %r' % jobid):
+                    continue
                 formatted = formatException()
                 self.tm.abort()
                 if not committing:
@@ -276,14 +270,8 @@ class Runner:
                     self.recordFailure(jobid, lease, error, formatted,
                                        started=started)
                     return True
-                # The commit failed: the job's fault only if what it
-                # wrote cannot be stored, or if the storage refuses
-                # its changes, and only its, again and again.
-                p.resetCache(self.connection)
-                if _outcome.isDataFault(error) or (
-                        storageFailures >= STORAGE_RETRIES
-                        and not noSpace(error)
-                        and self.probe(lease) is None):
+                # The commit failed.
+                if self.atFault(error, lease, storageFailures):
                     self.recordFailure(
                         jobid, lease, 'its changes cannot be committed: %s'
                         % _outcome.message(error), formatted,
@@ -304,18 +292,7 @@ class Runner:
         to be storable, or ``_LOST`` if the job's claim was lost."""
         txn = self.tm.get()
         jobid = job.id
-        job.started = started
-        zope.event.notify(events.JobStarted(job, service))
-        input = _outcome.runnableInput(job)
-        with jobcontext.entered(job, task, self.connection,
-                                self.processor.baseURL):
-            with self.unlocked():
-                self.current = jobid
-                try:
-                    with limited(timeoutOf(job, task), jobid):
-                        output = task(service, jobid, input)
-                finally:
-                    self.current = None
+        output = self.runTask(service, job, task, started)
         if self.tm.get() is not txn:
             # The task committed or aborted: its claim was committed
             # before it started, so the job is ours still, unless the
@@ -330,6 +307,24 @@ class Runner:
                 ' can be committed')
         _outcome.checkOutput(job, output)
         return output
+
+    def runTask(self, service, job, task, started):
+        """Start ``job`` at ``started`` and return what ``task`` returns
+        for it: in the job's context (``jobcontext``), with the database
+        let go, and within the job's time limit (``timeoutOf()``)."""
+        jobid = job.id
+        job.started = started
+        zope.event.notify(events.JobStarted(job, service))
+        input = _outcome.runnableInput(job)
+        with jobcontext.entered(job, task, self.connection,
+                                self.processor.baseURL):
+            with self.unlocked():
+                self.current = jobid
+                try:
+                    with limited(timeoutOf(job, task), jobid):
+                        return task(service, jobid, input)
+                finally:
+                    self.current = None
 
     def conflicted(self, jobid, lease, task, error, conflicts, started):
         """Back off after a conflict; return True if the job was given
@@ -351,6 +346,32 @@ class Runner:
         self.commit(deferConflicted, 'give back the conflicting job %r'
                     % jobid, lease)
         return True
+
+    def interrupted(self, error, what):
+        """Tell whether ``error``, which ended an attempt to ``what``, is
+        no one's failure: the database did not answer, and was waited
+        for a little (``unavailable()``); the caller tries again.
+        ``Abandoned`` and a stop request are raised again: they end the
+        run."""
+        if isinstance(error, UNAVAILABLE):
+            self.unavailable(what, error)
+            return True
+        if isinstance(error, Abandoned) or _outcome.isStopRequest(error):
+            raise error
+        return False
+
+    def atFault(self, error, lease, failures):
+        """Tell whether the jobs whose commit failed with ``error`` are to
+        blame: only if what they wrote cannot be stored, or if the
+        storage refuses their changes, and only theirs, again and again
+        (``failures`` times before, and now a renewal of ``lease``
+        commits: see ``probe()``).  The connection's cache is reset
+        first."""
+        self.processor.resetCache(self.connection)
+        return _outcome.isDataFault(error) or (
+            failures >= STORAGE_RETRIES
+            and not noSpace(error)
+            and self.probe(lease) is None)
 
     def unavailable(self, what, error):
         """Abort, and wait a little for a database that does not answer
@@ -462,6 +483,7 @@ class Runner:
 
 # What ``Worker.call()`` returns when the job is no longer its own.
 _LOST = object()
+
 
 def noSpace(error):
     """Tell whether ``error`` says that the disk is full, here or on a ZEO

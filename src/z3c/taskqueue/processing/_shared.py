@@ -22,19 +22,13 @@ nothing is committed twice.
 import random
 import time
 
-import zope.event
 from ZODB.POSException import ConflictError
 
-from z3c.taskqueue import events
 from z3c.taskqueue.model import _outcome
-from z3c.taskqueue.model import jobcontext
-from z3c.taskqueue.model._outcome import UNAVAILABLE
 from z3c.taskqueue.model.job import utcnow
 from z3c.taskqueue.model.retry import jitteredBackoff
 from z3c.taskqueue.processing._runner import Abandoned
-from z3c.taskqueue.processing._runner import STORAGE_RETRIES
 from z3c.taskqueue.processing._runner import formatException
-from z3c.taskqueue.processing._runner import noSpace
 
 
 #: What a claim hands a runner that is to run batchable jobs in shared
@@ -136,35 +130,22 @@ def runShared(runner):
                 return 0
             runner.backOff(jitteredBackoff(conflicts, 0.01, 1.0))
             continue
-        except UNAVAILABLE as error:
-            runner.unavailable('run jobs', error)
-            continue
-        except Abandoned:
-            raise
         except BaseException as error:
-            if _outcome.isStopRequest(error):
-                raise
+            if runner.interrupted(error, 'run jobs'):
+                continue
             runner.tm.abort()
-            p.resetCache(runner.connection)
-            # As for a job of its own (``Runner.run``): the batch's fault
-            # only if what it wrote cannot be stored, or if the storage
-            # refuses its changes, and only its, again and again.
-            if _outcome.isDataFault(error) or (
-                    storageFailures >= STORAGE_RETRIES
-                    and not noSpace(error)
-                    and runner.probe(None) is None):
+            if runner.atFault(error, None, storageFailures):
                 if len(jobs) > 1:
                     # One job is at fault: find it alone.
                     runner.shared = 1
                     storageFailures = 0
                     continue
                 failShared(runner, jobs[0].id, 'its changes cannot be'
-                                ' committed: %s'
-                                % _outcome.message(error))
+                           ' committed: %s' % _outcome.message(error))
                 return 0
             storageFailures += 1
             if not runner.waitForStorage(None, 'commit a batch of jobs',
-                                       error):
+                                         error):
                 return 0
             continue
         for job in done:
@@ -176,6 +157,7 @@ def runShared(runner):
         return len(done)
     return 0
 
+
 def runInBatch(runner, service, job, txn, now, careful):
     """Run ``job`` in the shared transaction ``txn`` and record its
     outcome; return ``_FAILED`` if it failed, or ``_ENDED`` if its task
@@ -185,17 +167,8 @@ def runInBatch(runner, service, job, txn, now, careful):
     savepoint = runner.tm.savepoint(optimistic=True) if careful else None
     started = utcnow()
     try:
-        job.started = started
-        zope.event.notify(events.JobStarted(job, service))
-        input = _outcome.runnableInput(job)
-        with jobcontext.entered(job, task, runner.connection,
-                                runner.processor.baseURL):
-            with runner.unlocked():
-                runner.current = job.id
-                try:
-                    output = task(service, job.id, input)
-                finally:
-                    runner.current = None
+        # Not limited: a job with a time limit is never batchable.
+        output = runner.runTask(service, job, task, started)
         if runner.tm.get() is not txn or txn.isDoomed():
             return _ENDED
         _outcome.checkOutput(job, output)
@@ -218,6 +191,7 @@ def runInBatch(runner, service, job, txn, now, careful):
     service._finish(job, now, output=output, deferred=True)
     return None
 
+
 def repairBatch(runner, jobs, culprit):
     """After the task of ``culprit`` ended the shared transaction,
     put the batch right and fail ``culprit``: a batchable task must
@@ -232,8 +206,9 @@ def repairBatch(runner, jobs, culprit):
         service._repairBatch(ids, culprit.id, reason,
                              runner.processor.clock())
     if runner.commit(repair, 'put right the batch of job %r'
-                   % culprit.id, None):
+                     % culprit.id, None):
         runner.processor.count('failed')
+
 
 def failShared(runner, jobid, reason):
     """Fail the batchable job ``jobid``, which cannot be committed."""
