@@ -16,27 +16,18 @@ processes claim: a job per transaction from several threads, and 1,000
 jobs in one transaction; and on which objects."""
 import argparse
 import collections
-import datetime
-import importlib.metadata
-import os
 import platform
-import re
-import signal
-import subprocess
 import sys
-import tempfile
 import textwrap
 import threading
 import time
 
-import persistent
 import transaction
 import ZEO
 import ZODB
 from ZODB.POSException import ConflictError
 
-from z3c.taskqueue import testing
-from z3c.taskqueue.model.service import TaskService
+import _harness
 
 
 SECONDS = 20            # of single adds, a row
@@ -52,74 +43,36 @@ WAIT = 0.05             # the workers' --wait
 START_TIMEOUT = 60
 SINGLE_GOAL = 0.02      # conflicts per transaction of one add
 BULK_GOAL = 0.3         # conflicts per transaction of a bulk add
-READY = re.compile(r'Worker \S+: \d+ threads? on .*, tasks ')
 
 
-class Server:
+class Server(_harness.ZEOServer):
     """A ZEO server on a FileStorage in a temporary directory, a service
     at the root key ``tasks``, and worker processes."""
 
+    db = workers = None
+
     def __init__(self, workers, tmpdir=None):
+        super().__init__('conflicts', tmpdir)
         self.count = workers
-        self.tmpdir = tmpdir
 
-    def __enter__(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix='bench-conflicts-',
-                                               dir=self.tmpdir)
-        self.log = open(os.path.join(self.tmp.name, 'server.log'), 'w')
-        self.server = testing.ZEOServer(
-            os.path.join(self.tmp.name, 'Data.fs'), log=self.log)
-        self.db = None
-        self.workers = []
+    def start(self):
+        super().start()
+        self.db = ZODB.DB(ZEO.client(self.addr), pool_size=ADDERS + 2)
+        with self.db.transaction() as connection:
+            _harness.new_service(connection.root())
+        self.workers = _harness.Workers(self.uri, self.directory,
+                                        self.count, wait=WAIT)
+        self.workers.start()
+        self.workers.wait_until_ready(START_TIMEOUT)
+
+    def close(self):
         try:
-            self.server.start()
-            self.db = ZODB.DB(ZEO.client(self.server.addr),
-                              pool_size=ADDERS + 2)
-            with self.db.transaction() as connection:
-                connection.root()['tasks'] = service = TaskService()
-                service.__name__ = 'tasks'
-            uri = 'zeo://%s:%d' % self.server.addr
-            self.logs = []
-            for number in range(self.count):
-                path = os.path.join(self.tmp.name, 'worker-%d.log' % number)
-                self.logs.append(path)
-                with open(path, 'w') as log:
-                    self.workers.append(testing.startWorker(
-                        uri, threads=1, wait=WAIT, log=log))
-            self.waitForWorkers()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def waitForWorkers(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        for path, process in zip(self.logs, self.workers):
-            while True:
-                with open(path) as f:
-                    if READY.search(f.read()):
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError('a worker did not start')
-                time.sleep(0.05)
-
-    def __exit__(self, *exc_info):
-        for process in self.workers:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.workers:
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        try:
+            if self.workers is not None:
+                self.workers.close()
             if self.db is not None:
                 self.db.close()
         finally:
-            self.server.stop()
-            self.log.close()
-            self.tmp.cleanup()
+            super().close()
 
 
 class Tally:
@@ -209,21 +162,9 @@ def bulks(server, count):
 def names(db, oids):
     """Name each of ``oids`` by the attribute of the service that holds
     it (as bench_zope.py does), and by its part of a BTree."""
-    found = {}
     with db.transaction() as connection:
-        service = connection.root()['tasks']
-        register = Namer(found)
-        register('jobs', service.jobs, values=False)
-        for attr, index in sorted(vars(service).items()):
-            if attr == 'jobs' or not isinstance(index,
-                                                persistent.Persistent):
-                continue
-            register(attr, index)
-            index._p_activate()
-            for sub, value in sorted(vars(index).items()):
-                for item in _persistent(value):
-                    register('%s.%s' % (attr, sub), item,
-                             values=(attr, sub) != ('_claims', '_byJob'))
+        found = _harness.ObjectNames()
+        found.add_service(connection.root()['tasks'])
         result = {}
         for oid in oids:
             name = found.get(oid)
@@ -238,90 +179,26 @@ def names(db, oids):
         return result
 
 
-def _isTree(obj):
-    return type(obj).__name__.endswith(('BTree', 'TreeSet'))
-
-
-def _persistent(value):
-    if isinstance(value, persistent.Persistent):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _persistent(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _persistent(item)
-
-
-class Namer:
-
-    def __init__(self, found):
-        self.found = found
-
-    def __call__(self, label, obj, values=True):
-        if obj._p_oid is None or obj._p_oid in self.found:
-            return
-        if not _isTree(obj):
-            self.found[obj._p_oid] = label
-            return
-        stack = [(obj, 'tree')]
-        while stack:
-            node, part = stack.pop()
-            if node._p_oid is not None:
-                self.found.setdefault(node._p_oid, '%s (%s)' % (label, part))
-            if not _isTree(node):
-                continue
-            node._p_activate()
-            state = node.__getstate__()
-            if state is None or len(state) != 2:
-                continue
-            for child in state[0][0::2]:
-                stack.append((child, 'inner node' if _isTree(child)
-                              else 'bucket'))
-        if values and type(obj).__name__[1:2] not in ('I', 'L'):
-            for value in obj.values():
-                for item in _persistent(value):
-                    self(label + '[]', item)
-
-
 # Printing
-
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
-
-def versions(*names):
-    found = []
-    for name in names:
-        try:
-            found.append('%s %s' % (name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return ', '.join(found)
-
 
 ROW = '%-37s %6s %6s %9s %7s %4s %6s %5s'
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument('--quick', action='store_true',
-                        help='%d s of single adds and %d bulk adds a row,'
-                        ' not %d and %d' % (QUICK_SECONDS, QUICK_BULKS,
-                                            SECONDS, BULKS))
-    parser.add_argument('--tmpdir', metavar='DIRECTORY',
-                        help='where the databases and logs go')
-    parser.add_argument('--no-fail', action='store_true',
-                        help='exit 0 even if a goal is missed')
+    _harness.add_quick(parser, '%d s of single adds and %d bulk adds a'
+                       ' row, not %d and %d' % (QUICK_SECONDS, QUICK_BULKS,
+                                                SECONDS, BULKS))
+    _harness.add_tmpdir(parser, 'where the databases and logs go')
+    _harness.add_no_fail(parser, 'exit 0 even if a goal is missed')
     args = parser.parse_args(argv)
     seconds = QUICK_SECONDS if args.quick else SECONDS
     count = QUICK_BULKS if args.quick else BULKS
-    started = datetime.datetime.now(datetime.timezone.utc)
-    clock = time.perf_counter()
+    run = _harness.Run()
     rows = []
     for workers in (1, 4):
         for kind in ('single', 'bulk'):
-            progress('%s adds, %d claiming workers' % (kind, workers))
+            _harness.progress('%s adds, %d claiming workers' % (kind, workers))
             with Server(workers, args.tmpdir) as server:
                 if kind == 'single':
                     tally = singles(server, seconds)
@@ -343,15 +220,13 @@ def main(argv=None):
         ' and the connections\' jobs still share buckets.'
         % (WAIT, ADDERS, seconds, format(BULK, ','), count, PACE, FIRST,
            FIRST),
-        'Python %s; %s; %s %s, %d CPUs; run started %s; 1-minute load'
-        ' average %.2f at the end.' % (
+        'Python %s; %s; %s; run started %s; 1-minute load average %s at'
+        ' the end.' % (
             platform.python_version(),
-            versions('ZEO', 'ZODB', 'BTrees', 'z3c.taskqueue'),
-            platform.system(), platform.machine(), os.cpu_count(),
-            started.strftime('%Y-%m-%d %H:%M UTC'), os.getloadavg()[0]),
+            _harness.versions('ZEO', 'ZODB', 'BTrees', 'z3c.taskqueue'),
+            _harness.machine(), run.started, _harness.load_average()),
     ]
-    for line in lines:
-        print(textwrap.fill(line, 79, break_on_hyphens=False))
+    _harness.print_wrapped(lines)
     print()
     print(ROW % ('', 'trans-', '', 'conflicts', 'most in', 'over',
                  'ms per', 'first'))
@@ -390,9 +265,7 @@ def main(argv=None):
         ' with an error.' % (RETRIES, RETRIES, RETRIES), 79))
     print()
     met = printGoals(rows)
-    print('Whole run: %.0f s. Goals %s.' % (time.perf_counter() - clock,
-                                           'met' if met else 'MISSED'))
-    return 0 if met or args.no_fail else 1
+    return run.end(met, args)
 
 
 def printGoals(rows):
@@ -406,7 +279,7 @@ def printGoals(rows):
         print('%-6s adds, %d worker%s: %.4f conflicts per transaction <='
               ' %g, %d over %d  %s' % (
                   kind, workers, ' ' if workers == 1 else 's', rate, goal,
-                  tally.failed, RETRIES, 'ok' if ok else 'MISS'))
+                  tally.failed, RETRIES, _harness.verdict(ok)))
     print()
     return all(met)
 
