@@ -14,13 +14,8 @@
 """Print how fast worker processes run jobs on a real ZEO server, and on
 RelStorage/PostgreSQL when TASKQUEUE_PG_DSN names a database."""
 import argparse
-import datetime
-import importlib.metadata
+import functools
 import os
-import platform
-import re
-import signal
-import subprocess
 import sys
 import tempfile
 import textwrap
@@ -32,8 +27,8 @@ import ZODB
 from BTrees.Length import Length
 
 from z3c.taskqueue import interfaces
-from z3c.taskqueue import testing
-from z3c.taskqueue.model.service import TaskService
+
+import _harness
 
 
 ROUNDS = 4
@@ -68,10 +63,6 @@ TMPDIR = None
 DSN = os.environ.get('TASKQUEUE_PG_DSN', '').strip()
 SKIPPED = ('RelStorage rows SKIPPED: TASKQUEUE_PG_DSN is not set'
            ' (README.rst, Development).')
-
-READY = re.compile(r'Worker \S+: \d+ threads on .*, tasks ')
-STOPPED = re.compile(r'Worker \S+ stopped: (\d+) jobs completed,'
-                     r' (\d+) failed, (\d+) conflicts')
 
 
 # Measuring
@@ -143,12 +134,13 @@ def difference(after, before):
     return after - before
 
 
-class Result:
+class Result(_harness.Result):
     """What a row measured in a round, or in all its rounds (a sum)."""
 
     # From a Watch.
     FIELDS = ('seconds', 'conflicts', 'commits', 'loads', 'worker_cpu',
               'server_cpu', 'busy_cpu')
+    SUMMED = ('jobs', 'logged', 'rounds') + FIELDS
 
     def __init__(self, jobs, watch, per_worker=(), logged=None):
         self.jobs = jobs
@@ -160,51 +152,41 @@ class Result:
         self.logged = logged
         self.rounds = [self]
 
-    def __add__(self, other):
-        total = Result.__new__(Result)
-        for name in ('jobs', 'logged') + self.FIELDS:
-            a, b = getattr(self, name), getattr(other, name)
-            setattr(total, name, None if a is None or b is None else a + b)
-        total.per_worker = None
-        total.rounds = self.rounds + other.rounds
-        return total
 
-    @property
-    def rate(self):
-        return self.jobs / self.seconds
+class Client:
+    """A client of the main process, on ``db``, with a connection of its
+    own."""
 
+    db = None
 
-class Server:
-    """A fresh ZEO server on a FileStorage in a temporary directory, and a
-    client of the main process."""
+    def open(self, db):
+        self.db = db
+        self.tm = transaction.TransactionManager()
+        self.connection = db.open(transaction_manager=self.tm)
 
-    def __enter__(self):
-        self.tmp = tempfile.TemporaryDirectory(dir=TMPDIR,
-                                               prefix='bench-zeo-')
-        self.directory = self.tmp.name
-        self.log = open(os.path.join(self.directory, 'server.log'), 'w')
-        self.server = testing.ZEOServer(
-            os.path.join(self.directory, 'Data.fs'), log=self.log)
-        self.db = None
-        try:
-            self.server.start()
-            self.db = ZEO.DB(self.server.addr)
-            self.countLoads(self.db.storage)
-            self.tm = transaction.TransactionManager()
-            self.connection = self.db.open(transaction_manager=self.tm)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
+    def close(self):
         try:
             if self.db is not None:
                 self.db.close()     # closes the connection too
         finally:
-            self.server.stop()
-            self.log.close()
-            self.tmp.cleanup()
+            super().close()
+
+    @property
+    def root(self):
+        return self.connection.root()
+
+
+class Server(Client, _harness.ZEOServer):
+    """A fresh ZEO server on a FileStorage in a temporary directory, and a
+    client of the main process."""
+
+    def __init__(self):
+        super().__init__('zeo', TMPDIR)
+
+    def start(self):
+        super().start()
+        self.open(ZEO.DB(self.addr))
+        self.countLoads(self.db.storage)
 
     def countLoads(self, storage):
         """Count the loads of this client that go to the server."""
@@ -216,14 +198,6 @@ class Server:
                 self.loads += 1
             return load(oid, tid)
         storage.loadBefore = loadBefore
-
-    @property
-    def uri(self):
-        return 'zeo://%s:%d' % self.server.addr
-
-    @property
-    def root(self):
-        return self.connection.root()
 
     def status(self):
         """The server's own counts: commits, conflicts and more."""
@@ -285,38 +259,24 @@ class PostgreSQL:
 POSTGRESQL = None       # a PostgreSQL, if DSN is set
 
 
-class PGServer(Server):
+class PGServer(Client, _harness.Directory):
     """A fresh history-free RelStorage database on PostgreSQL (RelStorage's
     tables dropped and created again), a client of the main process, and
     a temporary directory for the workers' logs."""
 
-    def __enter__(self):
+    def __init__(self):
+        super().__init__('pg', TMPDIR)
+
+    def start(self):
         from relstorage.adapters.postgresql import PostgreSQLAdapter
         from relstorage.options import Options
         from relstorage.storage import RelStorage
-        self.tmp = tempfile.TemporaryDirectory(dir=TMPDIR,
-                                               prefix='bench-pg-')
-        self.directory = self.tmp.name
-        self.db = None
-        try:
-            # As z3c.taskqueue.tests.test_relstorage does.
-            options = Options(keep_history=False)
-            PostgreSQLAdapter(dsn=DSN, options=options).schema.drop_all()
-            adapter = PostgreSQLAdapter(dsn=DSN, options=options)
-            self.db = ZODB.DB(RelStorage(adapter, options=options))
-            self.tm = transaction.TransactionManager()
-            self.connection = self.db.open(transaction_manager=self.tm)
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
-        try:
-            if self.db is not None:
-                self.db.close()
-        finally:
-            self.tmp.cleanup()
+        super().start()
+        # As z3c.taskqueue.tests.test_relstorage does.
+        options = Options(keep_history=False)
+        PostgreSQLAdapter(dsn=DSN, options=options).schema.drop_all()
+        adapter = PostgreSQLAdapter(dsn=DSN, options=options)
+        self.open(ZODB.DB(RelStorage(adapter, options=options)))
 
     @property
     def uri(self):
@@ -405,97 +365,42 @@ def raw_commits(backend, commits):
 
 # 2. Worker processes
 
-class Workers:
+class Workers(_harness.Workers):
     """``z3c-taskqueue worker`` processes, one thread each, with logs."""
 
     def __init__(self, server, count):
-        self.server = server
-        self.logs = [os.path.join(server.directory, 'worker-%d.log' % i)
-                     for i in range(count)]
-        self.processes = []
-
-    def __enter__(self):
-        try:
-            for path in self.logs:
-                with open(path, 'w') as log:
-                    self.processes.append(testing.startWorker(
-                        self.server.uri, threads=1, wait=WAIT,
-                        lease=LEASE, log=log))
-        except BaseException:
-            self.terminate()
-            raise
-        return self
-
-    def __exit__(self, *exc_info):
-        self.terminate()
-
-    @property
-    def pids(self):
-        return [process.pid for process in self.processes]
-
-    def read(self, path):
-        with open(path) as f:
-            return f.read()
-
-    def waitUntilIdle(self):
-        """Wait until each worker says it runs, then a little longer."""
-        deadline = time.perf_counter() + START_TIMEOUT
-        while not all(READY.search(self.read(path)) for path in self.logs):
-            for process in self.processes:
-                if process.poll() is not None:
-                    raise RuntimeError('a worker exited at start:\n%s'
-                                       % self.tails())
-            if time.perf_counter() > deadline:
-                raise RuntimeError('the workers did not start:\n%s'
-                                   % self.tails())
-            time.sleep(POLL)
-        time.sleep(SETTLE)
-
-    def terminate(self):
-        """Stop the workers with SIGTERM, or SIGKILL if they hang."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        super().__init__(server.uri, server.directory, count, wait=WAIT,
+                         lease=LEASE)
 
     def stop(self):
         """Stop the workers with SIGTERM; return the jobs each completed
         and the ConflictErrors each met, as each logged them."""
-        self.terminate()
+        self.close()
         completed = []
         conflicts = []
         for path, process in zip(self.logs, self.processes):
-            found = STOPPED.search(self.read(path))
+            found = _harness.stopped_counts(path)
             if process.returncode != 0 or found is None:
                 raise RuntimeError('a worker did not stop cleanly (exit'
                                    ' status %s):\n%s'
                                    % (process.returncode, self.tails()))
-            if int(found.group(2)):
+            if found[1]:
                 raise RuntimeError('jobs failed:\n%s' % self.tails())
-            completed.append(int(found.group(1)))
-            conflicts.append(int(found.group(3)))
+            completed.append(found[0])
+            conflicts.append(found[2])
         self.processes = []
         return completed, conflicts
-
-    def tails(self):
-        return '\n'.join('--- %s\n%s' % (path, self.read(path)[-2000:])
-                         for path in self.logs)
 
 
 def process(backend, workers, jobs, input=None, task='noop'):
     """Time ``workers`` processes through ``jobs`` jobs of ``task``."""
     with backend() as server:
-        root = server.root
-        root['tasks'] = service = TaskService()
-        service.__name__ = 'tasks'
+        service = _harness.new_service(server.root)
         server.tm.commit()
         with Workers(server, workers) as running:
-            running.waitUntilIdle()
+            # Once each says it runs, and a little longer.
+            running.wait_until_ready(START_TIMEOUT, POLL)
+            time.sleep(SETTLE)
             watch = Watch(server, running.pids)
             server.tm.begin()
             for unused in range(jobs):
@@ -533,32 +438,7 @@ def done(server):
 
 # Printing
 
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
-
-def verdict(met):
-    return 'ok' if met else 'MISS'
-
-
-def versions(*names):
-    found = []
-    for name in names:
-        try:
-            found.append('%s %s' % (name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return ', '.join(found)
-
-
-def load_average():
-    try:
-        return '%.2f' % os.getloadavg()[0]
-    except OSError:
-        return 'unknown'
-
-
-def print_header(sizes, rounds, started_at, load):
+def print_header(sizes, rounds, run):
     relstorage = POSTGRESQL is not None
     lines = [
         'z3c.taskqueue on ZEO%s: jobs per second of 1, 2 and 4 worker'
@@ -567,31 +447,28 @@ def print_header(sizes, rounds, started_at, load):
         ' client.' % (
             ' and RelStorage' if relstorage else '',
             ' and on RelStorage with PostgreSQL' if relstorage else ''),
-        'Python %s (%s); %s; %s;' % (
-            platform.python_version(), platform.python_implementation(),
-            versions('ZEO', 'ZODB', 'BTrees'),
-            versions('persistent', 'transaction', 'z3c.taskqueue'))]
+        '%s; %s; %s;' % (
+            _harness.python(),
+            _harness.versions('ZEO', 'ZODB', 'BTrees'),
+            _harness.versions('persistent', 'transaction', 'z3c.taskqueue'))]
     if relstorage:
         lines.append(
             '%s; PostgreSQL %s at %s (fsync %s, synchronous_commit %s),'
             ' RelStorage history free;' % (
-                versions('RelStorage', 'psycopg2', 'psycopg2-binary'),
+                _harness.versions('RelStorage', 'psycopg2',
+                                  'psycopg2-binary'),
                 POSTGRESQL.version.split()[0], POSTGRESQL.address,
                 POSTGRESQL.fsync, POSTGRESQL.synchronous_commit))
     lines += [
-        '%s %s, %d CPUs; FileStorage in temporary directories of %s;'
-        % (platform.system(), platform.machine(), os.cpu_count(),
-           TMPDIR or tempfile.gettempdir()),
+        '%s; FileStorage in temporary directories of %s;'
+        % (_harness.machine(), TMPDIR or tempfile.gettempdir()),
         'run started %s; %d round%s, in which the rows take turns, each'
         ' with %s no-op jobs, %s sleeping jobs or %s raw commits a row.'
-        % ((started_at.strftime('%Y-%m-%d %H:%M UTC'), rounds,
-            '' if rounds == 1 else 's')
+        % ((run.started, rounds, '' if rounds == 1 else 's')
            + tuple(format(n, ',') for n in sizes)),
-        '1-minute load average %s at the start, %s at the end (other'
-        ' processes compete for the CPUs when it is well above 0).'
-        % (load, load_average())]
-    for line in lines:
-        print(textwrap.fill(line, 79, break_on_hyphens=False))
+        '%s (other processes compete for the CPUs when it is well above'
+        ' 0).' % run.loads()]
+    _harness.print_wrapped(lines)
     if not relstorage:
         print()
         print(SKIPPED)
@@ -664,14 +541,10 @@ RESULT_ROW = '%-2s %-27s %6s %6s %7s %9s  %s'
 COST_ROW = '%-2s %-27s %7s %7s %7s %7s %7s'
 
 
-def print_row(form, *cells):
-    print((form % cells).rstrip())
-
-
 def print_results(rows, results):
-    print_row(RESULT_ROW, '', '', '', '', 'jobs', 'Conflict-', '')
-    print_row(RESULT_ROW, '', 'row', 'jobs', 's', 'per s', 'Errors/job',
-              'ratio')
+    _harness.print_row(RESULT_ROW, '', '', '', '', 'jobs', 'Conflict-', '')
+    _harness.print_row(RESULT_ROW, '', 'row', 'jobs', 's', 'per s',
+                       'Errors/job', 'ratio')
     for backend, group in by_backend(rows):
         print('   %s' % heading(backend))
         for row in group:
@@ -681,10 +554,10 @@ def print_results(rows, results):
                 base = find(rows, backend, BASES[row.kind])
                 ratio = '%s/%s %.2f' % (row.ref, base.ref,
                                         result.rate / results[base.key].rate)
-            print_row(RESULT_ROW, row.number, row.label,
-                      format(result.jobs, ','), '%.1f' % result.seconds,
-                      '%.0f' % result.rate,
-                      '%.3f' % (result.conflicts / result.jobs), ratio)
+            _harness.print_row(
+                RESULT_ROW, row.number, row.label, format(result.jobs, ','),
+                '%.1f' % result.seconds, '%.0f' % result.rate,
+                '%.3f' % (result.conflicts / result.jobs), ratio)
     print()
 
 
@@ -697,22 +570,22 @@ def print_costs(rows, results):
         return '-' if value is None else '%.2f' % (value / result.seconds)
 
     print('Where the time goes (per job, or CPUs busy on average):')
-    print_row(COST_ROW, '', '', 'server', 'server', 'worker', 'server',
-              'all')
-    print_row(COST_ROW, '', '', 'commits', 'loads', 'CPU ms', 'CPUs',
-              'CPUs')
-    print_row(COST_ROW, '', 'row', 'per job', 'per job', 'per job', 'busy',
-              'busy')
+    _harness.print_row(COST_ROW, '', '', 'server', 'server', 'worker',
+                       'server', 'all')
+    _harness.print_row(COST_ROW, '', '', 'commits', 'loads', 'CPU ms',
+                       'CPUs', 'CPUs')
+    _harness.print_row(COST_ROW, '', 'row', 'per job', 'per job', 'per job',
+                       'busy', 'busy')
     for backend, group in by_backend(rows):
         print('   %s' % heading(backend))
         for row in group:
             result = results[row.key]
-            print_row(COST_ROW, row.number, row.label,
-                      per_job(result.commits, result),
-                      per_job(result.loads, result),
-                      per_job(result.worker_cpu, result, 1000),
-                      share(result.server_cpu, result),
-                      share(result.busy_cpu, result))
+            _harness.print_row(COST_ROW, row.number, row.label,
+                               per_job(result.commits, result),
+                               per_job(result.loads, result),
+                               per_job(result.worker_cpu, result, 1000),
+                               share(result.server_cpu, result),
+                               share(result.busy_cpu, result))
     print()
 
 
@@ -723,7 +596,8 @@ def print_goals(rows, results):
         ok = value >= limit if at_least else value <= limit
         met.append(ok)
         print('%-49s %6.3f %s %.1f  %s' % (
-            text, value, '>=' if at_least else '<=', limit, verdict(ok)))
+            text, value, '>=' if at_least else '<=', limit,
+            _harness.verdict(ok)))
 
     for backend, group in by_backend(rows):
         print('Goals, %s:' % NAMES[backend])
@@ -872,21 +746,17 @@ def print_notes(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        '--quick', action='store_true',
-        help='%d round of %d no-op jobs, %d sleeping jobs and %d raw'
+    _harness.add_quick(
+        parser, '%d round of %d no-op jobs, %d sleeping jobs and %d raw'
         ' commits a row, instead of %d rounds of %d, %d and %d'
         % (QUICK_ROUNDS, QUICK_NOOP_JOBS, QUICK_SLEEP_JOBS,
            QUICK_RAW_COMMITS, ROUNDS, NOOP_JOBS, SLEEP_JOBS, RAW_COMMITS))
     parser.add_argument(
         '--rounds', type=int, help='rounds (default %d)' % ROUNDS)
-    parser.add_argument(
-        '--tmpdir', metavar='DIRECTORY',
-        help='put the ZEO databases and the logs there (e.g. /dev/shm,'
+    _harness.add_tmpdir(
+        parser, 'put the ZEO databases and the logs there (e.g. /dev/shm,'
         ' where fsync costs nothing), not in %s' % tempfile.gettempdir())
-    parser.add_argument(
-        '--no-fail', action='store_true',
-        help='exit with status 0 even when a goal is missed')
+    _harness.add_no_fail(parser)
     arguments = parser.parse_args(argv)
     global TMPDIR, POSTGRESQL
     TMPDIR = arguments.tmpdir
@@ -913,9 +783,7 @@ def main(argv=None):
         backends.append('pg')
     rows = make_rows(backends)
 
-    started_at = datetime.datetime.now(datetime.timezone.utc)
-    load = load_average()
-    clock = time.perf_counter()
+    run = _harness.Run()
     measures = {
         'raw': lambda backend: raw_commits(backend, raw),
         'noop-1': lambda backend: process(backend, 1, noop),
@@ -928,26 +796,19 @@ def main(argv=None):
         'sleep-1': lambda backend: process(backend, 1, sleep, SLEEP),
         'sleep-4': lambda backend: process(backend, 4, sleep, SLEEP),
     }
-    # The rows take turns, round by round, so that what else the machine
-    # does meanwhile touches them alike.
-    results = {}
-    for number in range(1, rounds + 1):
-        for row in rows:
-            progress('round %d of %d: (%s) %s, %s' % (
-                number, rounds, row.number, NAMES[row.backend], row.label))
-            result = measures[row.kind](BACKENDS[row.backend])
-            results[row.key] = results[row.key] + result \
-                if row.key in results else result
+    results = _harness.take_turns(rounds, [
+        (row.key, '(%s) %s, %s' % (row.number, NAMES[row.backend],
+                                   row.label),
+         functools.partial(measures[row.kind], BACKENDS[row.backend]))
+        for row in rows])
 
-    print_header((noop, sleep, raw), rounds, started_at, load)
+    print_header((noop, sleep, raw), rounds, run)
     print_results(rows, results)
     met = print_goals(rows, results)
     print_costs(rows, results)
     print_rounds(rows, results)
     print_notes(rows)
-    print('Whole run: %.0f s. Goals %s.' % (
-        time.perf_counter() - clock, 'met' if met else 'MISSED'))
-    return 0 if met or arguments.no_fail else 1
+    return run.end(met, arguments)
 
 
 if __name__ == '__main__':
