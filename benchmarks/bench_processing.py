@@ -15,14 +15,12 @@
 import argparse
 import contextlib
 import cProfile
-import datetime
+import functools
 import importlib
-import importlib.metadata
 import inspect
 import io
 import logging
 import os
-import platform
 import pstats
 import signal
 import sqlite3
@@ -41,8 +39,9 @@ from BTrees.Length import Length
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.processing.processor import MultiProcessor
 from z3c.taskqueue.processing.processor import SimpleProcessor
-from z3c.taskqueue.model.service import TaskService
 from z3c.taskqueue.model.task import SimpleTask
+
+import _harness
 
 
 try:
@@ -94,10 +93,6 @@ def noop(input):
     return None
 
 
-def echo(input):
-    return input
-
-
 def stamp(input):
     """Record when the job started, for the latency measurements."""
     STARTS.append(time.perf_counter())
@@ -147,8 +142,11 @@ class Stopwatch:
         self.module.fsync = self.real_fsync
 
 
-class Result:
+class Result(_harness.Result):
     """How many jobs took how long, and what else was counted."""
+
+    SUMMED = ('jobs', 'seconds', 'cpu', 'fsyncs', 'fsync_seconds',
+              'conflicts')
 
     def __init__(self, jobs, watch, conflicts=0, profile=None):
         self.jobs = jobs
@@ -158,18 +156,6 @@ class Result:
         self.fsync_seconds = watch.fsync_seconds
         self.conflicts = conflicts
         self.profile = profile
-
-    def __add__(self, other):
-        total = Result.__new__(Result)
-        total.profile = None
-        for name in ('jobs', 'seconds', 'cpu', 'fsyncs', 'fsync_seconds',
-                     'conflicts'):
-            setattr(total, name, getattr(self, name) + getattr(other, name))
-        return total
-
-    @property
-    def rate(self):
-        return self.jobs / self.seconds
 
     @property
     def cpu_us(self):
@@ -198,10 +184,6 @@ def poll_until(condition, what):
         time.sleep(POLL)
 
 
-def temporary_directory(kind):
-    return tempfile.TemporaryDirectory(dir=TMPDIR, prefix='bench-%s-' % kind)
-
-
 @contextlib.contextmanager
 def database(directory, name='Data.fs'):
     db = ZODB.DB(ZODB.FileStorage.FileStorage(
@@ -220,7 +202,8 @@ def raw_commits(jobs):
     As in the other rows, a thread does the work while the main thread
     polls the database.
     """
-    with temporary_directory('raw') as tmp, database(tmp) as db:
+    with _harness.temporary_directory('raw', TMPDIR) as tmp, \
+            database(tmp) as db:
         tm = transaction.TransactionManager()
         connection = db.open(transaction_manager=tm)
         connection.root()['counter'] = Length()
@@ -261,9 +244,7 @@ class Service:
         self.db = db
         self.tm = transaction.TransactionManager()
         self.connection = db.open(transaction_manager=self.tm)
-        service = TaskService()
-        service.__name__ = 'tasks'
-        self.connection.root()['tasks'] = service
+        _harness.new_service(self.connection.root())
         self.tm.commit()
 
     @property
@@ -309,7 +290,7 @@ class Profiled:
 
 def process(factory, jobs, profile=False, task='noop', **kw):
     """Time a processor through ``jobs`` queued no-op jobs."""
-    with temporary_directory('z3c') as tmp:
+    with _harness.temporary_directory('z3c', TMPDIR) as tmp:
         with database(tmp) as db:
             stored = Service(db)
             stored.add(task, jobs)
@@ -361,7 +342,7 @@ def sample_latency(enqueue, samples):
 
 
 def z3c_latency(samples):
-    with temporary_directory('latency') as tmp:
+    with _harness.temporary_directory('latency', TMPDIR) as tmp:
         with database(tmp) as db:
             stored = Service(db)
             processor = IdleProbe(db, ['tasks'])
@@ -398,40 +379,30 @@ def worker_latency(samples, wait):
     """
     import random
     import ZEO
-    from z3c.taskqueue import testing
     rng = random.Random(4)
     latencies = []
-    with temporary_directory('worker') as tmp:
-        with open(os.path.join(tmp, 'logs'), 'w') as log:
-            server = testing.ZEOServer(os.path.join(tmp, 'Data.fs'),
-                                       log=log).start()
-            try:
-                db = ZEO.DB(server.addr)
-                stored = Service(db)
-                worker = testing.startWorker(
-                    'zeo://%s:%d' % server.addr, threads=1, wait=wait,
-                    log=log)
-                try:
-                    for number in range(WARMUP_SAMPLES + samples):
-                        time.sleep(rng.uniform(0, wait))
-                        stored.tm.begin()
-                        jobid = stored.service.add('noop')
-                        before = time.time()
-                        stored.tm.commit()
-                        poll_until(lambda: stored.status(jobid)
-                                   == interfaces.COMPLETED,
-                                   'the worker process to run a job')
-                        started = stored.service.jobs[jobid].started
-                        if number >= WARMUP_SAMPLES:
-                            latencies.append(
-                                (started.timestamp() - before) * 1000)
-                finally:
-                    worker.terminate()
-                    worker.wait(STEP_TIMEOUT)
-                    stored.close()
-                    db.close()
-            finally:
-                server.stop()
+    with _harness.ZEOServer('worker', TMPDIR) as server:
+        db = ZEO.DB(server.addr)
+        stored = Service(db)
+        try:
+            with _harness.Workers(server.uri, server.directory, 1,
+                                  wait=wait):
+                for number in range(WARMUP_SAMPLES + samples):
+                    time.sleep(rng.uniform(0, wait))
+                    stored.tm.begin()
+                    jobid = stored.service.add('noop')
+                    before = time.time()
+                    stored.tm.commit()
+                    poll_until(lambda: stored.status(jobid)
+                               == interfaces.COMPLETED,
+                               'the worker process to run a job')
+                    started = stored.service.jobs[jobid].started
+                    if number >= WARMUP_SAMPLES:
+                        latencies.append(
+                            (started.timestamp() - before) * 1000)
+        finally:
+            stored.close()
+            db.close()
     return latencies
 
 
@@ -466,7 +437,7 @@ def probe_consumer(queue):
 def sqlite_huey():
     """A SqliteHuey with its default settings, in a temporary directory.
     """
-    with temporary_directory('huey') as tmp:
+    with _harness.temporary_directory('huey', TMPDIR) as tmp:
         queue = huey.SqliteHuey(filename=os.path.join(tmp, 'huey.db'))
         try:
             yield queue
@@ -533,7 +504,7 @@ def huey_throughput(func, jobs):
         finally:
             reader.close()
         stored = queue.result_count()
-    expected = jobs if func is echo else 0
+    expected = jobs if func is _harness.echo else 0
     if counter.count != jobs or stored != expected:
         raise RuntimeError('Huey completed %d tasks and stored %d results,'
                            ' not %d and %d' % (counter.count, stored, jobs,
@@ -559,51 +530,22 @@ def huey_latency(samples):
 
 # Printing
 
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
-
 def percentile(samples, p):
     return statistics.quantiles(samples, n=100, method='inclusive')[p - 1]
 
 
-def verdict(met):
-    return 'ok' if met else 'MISS'
-
-
-def versions(*names):
-    found = []
-    for name in names:
-        try:
-            found.append('%s %s' % (name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return ', '.join(found)
-
-
-def load_average():
-    try:
-        return '%.2f' % os.getloadavg()[0]
-    except OSError:
-        return 'unknown'
-
-
-def print_header(jobs, rounds, samples, started_at, tmp, load):
+def print_header(jobs, rounds, samples, run, tmp):
     print('z3c.taskqueue processing benchmark: jobs per second of one worker,')
     print('next to raw FileStorage commits and to Huey\'s SqliteHuey, and')
     print('enqueue->start latency of an idle worker.')
-    print('Python %s (%s); %s;' % (
-        platform.python_version(), platform.python_implementation(),
-        versions('ZODB', 'BTrees', 'persistent', 'transaction', 'huey')))
-    print('SQLite %s; %s %s, %d CPUs; temporary files in %s;' % (
-        sqlite3.sqlite_version, platform.system(), platform.machine(),
-        os.cpu_count(), tmp))
+    print('%s; %s;' % (_harness.python(), _harness.versions(
+        'ZODB', 'BTrees', 'persistent', 'transaction', 'huey')))
+    print('SQLite %s; %s; temporary files in %s;' % (
+        sqlite3.sqlite_version, _harness.machine(), tmp))
     print('run started %s; %s jobs a throughput row, split into %d'
-          % (started_at.strftime('%Y-%m-%d %H:%M UTC'), format(jobs, ','),
-             rounds))
+          % (run.started, format(jobs, ','), rounds))
     print('rounds that take turns; %d latency samples a row.' % samples)
-    print('1-minute load average %s at the start, %s at the end (other'
-          % (load, load_average()))
+    print('%s (other' % run.loads())
     print('processes compete for the CPUs when it is well above 0).')
     print()
 
@@ -611,25 +553,23 @@ def print_header(jobs, rounds, samples, started_at, tmp, load):
 ROW = '%-3s %-36s %7s %6s %6s %6s  %-13s %s'
 
 
-def print_row(form, *cells):
-    print((form % cells).rstrip())
-
-
 def print_throughput(jobs, results):
-    print_row(ROW, '', '', 'per', '', 'CPU', 'fsync', '', '')
-    print_row(ROW, '', 'throughput, %s jobs a row' % format(jobs, ','),
-              'second', 's', 'us/job', 'ms', 'ratio', 'goal')
+    _harness.print_row(ROW, '', '', 'per', '', 'CPU', 'fsync', '', '')
+    _harness.print_row(ROW, '', 'throughput, %s jobs a row'
+                       % format(jobs, ','),
+                       'second', 's', 'us/job', 'ms', 'ratio', 'goal')
     met = []
 
     def row(number, label, result, ratio='', goal=''):
         fsync = result.fsync_ms
-        print_row(ROW, number, label, '%.0f' % result.rate,
-                  '%.1f' % result.seconds, '%.0f' % result.cpu_us,
-                  '-' if fsync is None else '%.1f' % fsync, ratio, goal)
+        _harness.print_row(ROW, number, label, '%.0f' % result.rate,
+                           '%.1f' % result.seconds, '%.0f' % result.cpu_us,
+                           '-' if fsync is None else '%.1f' % fsync, ratio,
+                           goal)
 
     def judged(ratio, goal):
         met.append(ratio >= goal)
-        return '>= %g %s' % (goal, verdict(ratio >= goal))
+        return '>= %g %s' % (goal, _harness.verdict(ratio >= goal))
 
     raw, simple = results['raw'], results['simple']
     row('1', 'raw FileStorage commits, 1 object', raw)
@@ -650,9 +590,9 @@ def print_throughput(jobs, results):
                 '(2)/(%s) %.2f' % (number, ratio))
             if batched is not None and number == '3':
                 ratio = batched.rate / results[key].rate
-                print_row(ROW, '', '', '', '', '', '',
-                          '(2b)/(3) %.2f' % ratio,
-                          judged(ratio, BATCHED_HUEY_GOAL))
+                _harness.print_row(ROW, '', '', '', '', '', '',
+                                   '(2b)/(3) %.2f' % ratio,
+                                   judged(ratio, BATCHED_HUEY_GOAL))
     if 'multi' in results:
         multi = results['multi']
         row('5', 'MultiProcessor, %d threads' % MULTI_THREADS, multi,
@@ -666,8 +606,8 @@ LATENCY_ROW = '%-3s %-42s %7s %6s %6s %6s  %s'
 
 
 def print_latency(ours, theirs, process, wait):
-    print_row(LATENCY_ROW, '', 'enqueue->start latency, ms', 'samples',
-              'p50', 'p90', 'p99', 'goal')
+    _harness.print_row(LATENCY_ROW, '', 'enqueue->start latency, ms',
+                       'samples', 'p50', 'p90', 'p99', 'goal')
     rows = [('4', 'SimpleProcessor thread, woken on commit', ours)]
     if theirs is not None:
         rows.append(('4b', 'Huey default consumer, polling', theirs))
@@ -680,10 +620,10 @@ def print_latency(ours, theirs, process, wait):
         goal = ''
         if number == '4':
             met = p50 <= LATENCY_GOAL_MS
-            goal = 'p50 <= %d %s' % (LATENCY_GOAL_MS, verdict(met))
-        print_row(LATENCY_ROW, number, label, len(samples), '%.1f' % p50,
-                  '%.1f' % percentile(samples, 90),
-                  '%.1f' % percentile(samples, 99), goal)
+            goal = 'p50 <= %d %s' % (LATENCY_GOAL_MS, _harness.verdict(met))
+        _harness.print_row(LATENCY_ROW, number, label, len(samples),
+                           '%.1f' % p50, '%.1f' % percentile(samples, 90),
+                           '%.1f' % percentile(samples, 99), goal)
     print()
     return met
 
@@ -756,16 +696,14 @@ def main(argv=None):
         '--rounds', type=int, default=ROUNDS,
         help='split each throughput row into this many turns (default %d)'
         % ROUNDS)
-    parser.add_argument(
-        '--quick', action='store_true', help='fewer jobs and samples')
+    _harness.add_quick(parser, 'fewer jobs and samples')
     parser.add_argument(
         '--no-huey', action='store_true', help='leave out Huey')
     parser.add_argument(
         '--no-multi', action='store_true',
         help='leave out the MultiProcessor')
-    parser.add_argument(
-        '--tmpdir', metavar='DIRECTORY',
-        help='put the databases there (e.g. /dev/shm, where fsync costs'
+    _harness.add_tmpdir(
+        parser, 'put the databases there (e.g. /dev/shm, where fsync costs'
         ' nothing), not in %s' % tempfile.gettempdir())
     parser.add_argument(
         '--profile', action='store_true',
@@ -773,9 +711,7 @@ def main(argv=None):
     parser.add_argument(
         '--no-worker', action='store_true',
         help='leave out the latency of a worker process (4c)')
-    parser.add_argument(
-        '--no-fail', action='store_true',
-        help='exit with status 0 even when a goal is missed')
+    _harness.add_no_fail(parser)
     arguments = parser.parse_args(argv)
     jobs = arguments.jobs or (QUICK_JOBS if arguments.quick else JOBS)
     samples = arguments.samples or (
@@ -793,9 +729,7 @@ def main(argv=None):
     zope.component.provideUtility(SimpleTask(noop, batchable=True),
                                   name='batchable')
     zope.component.provideUtility(SimpleTask(stamp), name='stamp')
-    started_at = datetime.datetime.now(datetime.timezone.utc)
-    load = load_average()
-    clock = time.perf_counter()
+    run = _harness.Run()
 
     # The throughput rows take turns, round by round, so that what else
     # the machine (and its disk) does meanwhile touches them alike.
@@ -809,40 +743,34 @@ def main(argv=None):
         rows.append(('huey', 'Huey, no-op tasks',
                      lambda count: huey_throughput(noop, count)))
         rows.append(('huey-echo', 'Huey, tasks that return their input',
-                     lambda count: huey_throughput(echo, count)))
+                     lambda count: huey_throughput(_harness.echo, count)))
     if not arguments.no_multi:
         rows.append(('multi', 'MultiProcessor', lambda count: process(
             MultiProcessor, count, maxThreads=MULTI_THREADS)))
     per_round = jobs // rounds
     jobs = per_round * rounds
-    results = {}
-    for number in range(1, rounds + 1):
-        for key, label, measure in rows:
-            progress('round %d of %d: %s' % (number, rounds, label))
-            result = measure(per_round)
-            if key in results:
-                results[key] += result
-            else:
-                results[key] = result
+    results = _harness.take_turns(rounds, [
+        (key, label, functools.partial(measure, per_round))
+        for key, label, measure in rows])
 
-    progress('SimpleProcessor latency')
+    _harness.progress('SimpleProcessor latency')
     ours = z3c_latency(samples)
     theirs = None
     if with_huey:
-        progress('Huey latency')
+        _harness.progress('Huey latency')
         theirs = huey_latency(samples)
     in_worker = None
     if not arguments.no_worker:
-        progress('worker process latency')
+        _harness.progress('worker process latency')
         in_worker = worker_latency(min(samples, WORKER_SAMPLES),
                                    WORKER_WAIT)
     profiled = None
     if arguments.profile:
-        progress('SimpleProcessor under cProfile')
+        _harness.progress('SimpleProcessor under cProfile')
         profiled = process(SimpleProcessor, jobs, profile=True)
 
-    print_header(jobs, rounds, samples, started_at,
-                 TMPDIR or tempfile.gettempdir(), load)
+    print_header(jobs, rounds, samples, run,
+                 TMPDIR or tempfile.gettempdir())
     met = print_throughput(jobs, results)
     met = print_latency(ours, theirs, in_worker, WORKER_WAIT) and met
     print(NOTES)
@@ -850,9 +778,7 @@ def main(argv=None):
         print('(2) under cProfile: %.0f jobs/s; the worker thread:'
               % profiled.rate)
         print_profile(profiled.profile)
-    print('Whole run: %.0f s. Goals %s.' % (
-        time.perf_counter() - clock, 'met' if met else 'MISSED'))
-    return 0 if met or arguments.no_fail else 1
+    return run.end(met, arguments)
 
 
 if __name__ == '__main__':
