@@ -14,15 +14,11 @@
 """Print how the task service's costs grow with the number of stored jobs."""
 import argparse
 import calendar
-import datetime
 import gc
-import importlib.metadata
 import os
-import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 
 import transaction
@@ -36,6 +32,8 @@ from ZODB.utils import z64
 from z3c.taskqueue.model.job import CronJob
 from z3c.taskqueue.model.service import TaskService
 from z3c.taskqueue.model.task import SimpleTask
+
+import _harness
 
 
 SIZES = (1_000, 100_000, 1_000_000)
@@ -91,10 +89,6 @@ CHECK_INSTANTS = (
     calendar.timegm((2026, 3, 1, 0, 0, 0)),
     calendar.timegm((2027, 6, 15, 4, 10, 0)),
 )
-
-
-def echo(input):
-    return input
 
 
 # Measuring the service
@@ -329,22 +323,23 @@ def resident_bytes():
 def run_service_benchmark(sizes):
     rng = random.Random(2026)
     warm, saved, cold, builds = {}, {}, {}, {}
-    with tempfile.TemporaryDirectory(prefix='bench-taskqueue-') as tmp:
+    with _harness.temporary_directory('taskqueue') as tmp:
         db = open_db(tmp, cache_size=2 * max(sizes) + 100_000)
         try:
             population = Population(db)
             for size in sizes:
-                progress('building %s jobs' % format(size, ','))
+                _harness.progress('building %s jobs' % format(size, ','))
                 population.grow(size)
                 builds[size] = (
                     population.build_seconds, resident_bytes(),
                     os.path.getsize(os.path.join(tmp, 'Data.fs')))
-                progress('measuring at %s jobs' % format(size, ','))
+                _harness.progress('measuring at %s jobs' % format(size, ','))
                 warm[size] = measure(population, rng)
                 saved[size] = measure(population, rng, savepoint=True)
                 cold[size] = measure_small_cache(population, rng)
                 if size != sizes[-1]:
-                    progress('loading all objects into the cache again')
+                    _harness.progress(
+                        'loading all objects into the cache again')
                     load_everything(db, population.connection)
             population.connection.close()
         finally:
@@ -414,7 +409,7 @@ def sample_calls(call, minimum, seconds):
 def run_cron_benchmark(now):
     rows = []
     for label, spec in CRON_SPECS:
-        progress('timeOfNextCall %s' % label)
+        _harness.progress('timeOfNextCall %s' % label)
         job = CronJob(-1, TASK, None, **spec)
         job.timeOfNextCall(now)                         # warm-up
         ours = sample_calls(lambda: job.timeOfNextCall(now), 2000, 0.1)
@@ -445,10 +440,6 @@ def check_cron_agreement(now):
 
 
 # Printing
-
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
 
 def short_size(size):
     for unit, suffix in ((10 ** 6, 'M'), (10 ** 3, 'k')):
@@ -483,20 +474,14 @@ def megabytes(size):
         round(size / 2 ** 20), ',')
 
 
-def print_header(sizes, started):
-    versions = ', '.join(
-        '%s %s' % (name, importlib.metadata.version(name))
-        for name in ('ZODB', 'BTrees', 'persistent'))
+def print_header(sizes, run):
     print('z3c.taskqueue benchmark: add, processNext, cancel, reschedule')
     print('at %s stored jobs; cron timeOfNextCall against a'
           % ' / '.join(format(size, ',') for size in sizes))
     print('minute-stepping search like the old package\'s.')
-    print('Python %s (%s), %s;' % (
-        platform.python_version(), platform.python_implementation(),
-        versions))
-    print('%s %s, %d CPUs; run started %s.' % (
-        platform.system(), platform.machine(), os.cpu_count(),
-        started.strftime('%Y-%m-%d %H:%M UTC')))
+    print('%s, %s;' % (_harness.python(),
+                       _harness.versions('ZODB', 'BTrees', 'persistent')))
+    print('%s; run started %s.' % (_harness.machine(), run.started))
     print()
 
 
@@ -525,12 +510,12 @@ def print_operations(title, caption, results, sizes, goal,
                 else microseconds(p90(results[size][name]))))
             for size in sizes)
         ratio = median(results[last][name]) / median(results[first][name])
-        verdict = ''
+        judged = ''
         if goal and not name.startswith('('):
-            verdict = '  ok' if ratio <= goal else '  MISS'
+            judged = '  ' + _harness.verdict(ratio <= goal)
             if ratio > goal:
                 failures.append((name, ratio))
-        print('%-18s%s%10.2f%s' % (name, cells, ratio, verdict))
+        print('%-18s%s%10.2f%s' % (name, cells, ratio, judged))
     print()
     return failures
 
@@ -591,7 +576,7 @@ def print_cron(rows, agreement, now):
     print()
     print('median of the specs\' medians: ours %s µs (goal <= %d: %s),'
           % (microseconds(ours_median), CRON_GOAL_US,
-             'ok' if ours_median / 1000 <= CRON_GOAL_US else 'MISS'))
+             _harness.verdict(ours_median / 1000 <= CRON_GOAL_US)))
     print('  old-style %s µs, old÷ours %s; slowest spec: ours %s µs.' % (
         microseconds(old_median),
         format(round(old_median / ours_median), ','),
@@ -611,31 +596,26 @@ def print_cron(rows, agreement, now):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        '--quick', action='store_true',
-        help='use %s stored jobs' % ' / '.join(
-            format(size, ',') for size in QUICK_SIZES))
+    _harness.add_quick(parser, 'use %s stored jobs' % ' / '.join(
+        format(size, ',') for size in QUICK_SIZES))
     parser.add_argument(
         '--sizes', type=lambda text: tuple(
             sorted(int(size) for size in text.split(','))),
         help='comma-separated numbers of stored jobs')
-    parser.add_argument(
-        '--no-fail', action='store_true',
-        help='exit with status 0 even when a goal is missed')
+    _harness.add_no_fail(parser)
     arguments = parser.parse_args(argv)
     sizes = arguments.sizes or (QUICK_SIZES if arguments.quick else SIZES)
 
-    started = datetime.datetime.now(datetime.timezone.utc)
-    clock = time.perf_counter()
-    zope.component.provideUtility(SimpleTask(echo), name=TASK)
+    run = _harness.Run()
+    zope.component.provideUtility(SimpleTask(_harness.echo), name=TASK)
 
     warm, saved, cold, builds = run_service_benchmark(sizes)
     now = time.time()
     cron_rows = run_cron_benchmark(now)
-    progress('comparing the two cron searches')
+    _harness.progress('comparing the two cron searches')
     agreement = check_cron_agreement(now)
 
-    print_header(sizes, started)
+    print_header(sizes, run)
     failures = print_operations(
         '1. Service operations, µs per call (median, p90), all jobs cached',
         ['A FileStorage DB; each batch of %d calls runs in one transaction'
@@ -674,11 +654,11 @@ def main(argv=None):
     if not cron_met:
         missed.append('timeOfNextCall (median)')
     print('Whole run: %.0f s. Goals missed: %s.%s' % (
-        time.perf_counter() - clock, ', '.join(missed) or 'none',
+        run.seconds(), ', '.join(missed) or 'none',
         ' !!! %d CRON MISMATCHES !!!' % len(mismatches)
         if mismatches else ''))
     # A mismatch of the two cron searches fails the run too.
-    return 0 if not (missed or mismatches) or arguments.no_fail else 1
+    return _harness.exit_status(not (missed or mismatches), arguments)
 
 
 if __name__ == '__main__':
