@@ -23,12 +23,8 @@ jobs.  It exits with status 1 when the memory at the end is more than
 10 % above what it was once the worker was warm.
 """
 import argparse
-import datetime
 import importlib
-import importlib.metadata
 import os
-import platform
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +35,8 @@ import transaction
 from z3c.taskqueue.database import _sharing
 from z3c.taskqueue import interfaces
 from z3c.taskqueue.commands.command import workerCommand
-from z3c.taskqueue.model.service import TaskService
+
+import _harness
 
 
 JOBS = 500_000
@@ -69,10 +66,6 @@ TASKS = {False: 'noop', True: 'noop-shared'}
 ROW = '%-6s %9s %8s %8s %9s %8s'
 
 
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
-
 def rss(pid):
     """Return the resident memory of process ``pid``, in bytes."""
     with open('/proc/%d/status' % pid) as status:
@@ -82,18 +75,6 @@ def rss(pid):
     raise RuntimeError('process %d shows no VmRSS' % pid)
 
 
-def versions(*names):
-    return ', '.join('%s %s' % (name, importlib.metadata.version(name))
-                     for name in names)
-
-
-def load_average():
-    try:
-        return '%.2f' % os.getloadavg()[0]
-    except OSError:
-        return 'unknown'
-
-
 def addJobs(uri, task, count):
     """Create the service and add ``count`` jobs, before the worker
     starts, with the file opened in this process."""
@@ -101,9 +82,7 @@ def addJobs(uri, task, count):
     try:
         tm = transaction.TransactionManager()
         connection = db.open(transaction_manager=tm)
-        root = connection.root()
-        root['tasks'] = service = TaskService()
-        service.__name__ = 'tasks'
+        service = _harness.new_service(connection.root())
         tm.commit()
         for first in range(0, count, ADD_BATCH):
             for number in range(first, min(count, first + ADD_BATCH)):
@@ -185,13 +164,7 @@ class Worker:
             self.connection.close()
             self.db.close()
             self.connection = None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        _harness.stop_processes([self.process])
         self.log.close()
         return self.process.returncode
 
@@ -228,7 +201,7 @@ def soak(worker, jobs):
             step = len(samples) * 100 // STEPS
             samples.append(Sample('%d %%' % step, done, now - started,
                                   rss(worker.pid)))
-            progress('%d %% of the jobs: %.0f MB' % (
+            _harness.progress('%d %% of the jobs: %.0f MB' % (
                 step, samples[-1].rss / 2 ** 20))
             targets.pop(0)
     return samples
@@ -299,12 +272,10 @@ def main(argv=None):
         '--warmup', type=int, default=WARMUP,
         help='jobs after which the worker counts as warm (default %s)'
         % format(WARMUP, ','))
-    parser.add_argument(
-        '--tmpdir', metavar='DIRECTORY',
-        help='put the database there, not in %s' % tempfile.gettempdir())
-    parser.add_argument(
-        '--no-fail', action='store_true',
-        help='exit with status 0 even when the memory grew too much')
+    _harness.add_tmpdir(
+        parser, 'put the database there, not in %s' % tempfile.gettempdir())
+    _harness.add_no_fail(
+        parser, 'exit with status 0 even when the memory grew too much')
     arguments = parser.parse_args(argv)
     if arguments.jobs < STEPS:
         parser.error('--jobs must be at least %d' % STEPS)
@@ -312,23 +283,20 @@ def main(argv=None):
     task = TASKS[arguments.batchable]
     # Registers the tasks here, as --import does in the worker.
     importlib.import_module('z3c.taskqueue.testing')
-    started_at = datetime.datetime.now(datetime.timezone.utc)
-    load = load_average()
-    clock = time.perf_counter()
-    with tempfile.TemporaryDirectory(dir=arguments.tmpdir,
-                                     prefix='bench-soak-') as directory:
+    run = _harness.Run()
+    with _harness.temporary_directory('soak', arguments.tmpdir) as directory:
         path = os.path.join(directory, 'Data.fs')
         uri = 'file://' + path
-        progress('adding %s %s jobs' % (format(jobs, ','), task))
+        _harness.progress('adding %s %s jobs' % (format(jobs, ','), task))
         adding = time.perf_counter()
         addJobs(uri, task, jobs)
         adding = time.perf_counter() - adding
-        progress('starting the worker')
+        _harness.progress('starting the worker')
         worker = Worker(uri, directory, arguments.threads)
         try:
             worker.connect()
             samples = soak(worker, jobs)
-            progress('checking that every job completed')
+            _harness.progress('checking that every job completed')
             counts = worker.waitUntilCompleted(jobs)
         finally:
             status = worker.stop()
@@ -341,14 +309,10 @@ def main(argv=None):
 
     print('z3c.taskqueue soak benchmark: the memory of a worker process'
           ' over %s no-op jobs' % format(jobs, ','))
-    print('Python %s (%s); %s;' % (
-        platform.python_version(), platform.python_implementation(),
-        versions('ZODB', 'ZEO', 'BTrees', 'persistent')))
-    print('%s %s, %d CPUs; run started %s; 1-minute load average %s at'
-          ' the start, %s at the end.' % (
-              platform.system(), platform.machine(), os.cpu_count(),
-              started_at.strftime('%Y-%m-%d %H:%M UTC'), load,
-              load_average()))
+    print('%s; %s;' % (_harness.python(), _harness.versions(
+        'ZODB', 'ZEO', 'BTrees', 'persistent')))
+    print('%s; run started %s; %s.' % (_harness.machine(), run.started,
+                                       run.loads()))
     print("glibc's malloc: %s." % (
         'MALLOC_MMAP_THRESHOLD_=%s, fixed' % os.environ[THRESHOLD]
         if THRESHOLD in os.environ else 'fixed by the worker at 131072'
@@ -374,11 +338,8 @@ def main(argv=None):
         met = ratio <= LIMIT
         print('Memory at the end over memory once warm (%s): %.3f, goal'
               ' <= %.2f: %s' % (baseline.label, ratio, LIMIT,
-                                'ok' if met else 'MISS'))
-    print('Whole run: %.0f s.' % (time.perf_counter() - clock))
-    if not met and not arguments.no_fail:
-        return 1
-    return 0
+                                _harness.verdict(met)))
+    return run.end(met, arguments, goals=False)
 
 
 if __name__ == '__main__':
