@@ -31,7 +31,7 @@ import transaction
 import ZODB
 import ZODB.FileStorage
 
-from z3c.taskqueue.model.service import TaskService
+import _harness
 
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,9 +45,7 @@ def build(path, count):
     demo.registerSampleTasks()
     db = ZODB.DB(ZODB.FileStorage.FileStorage(path))
     connection = db.open()
-    root = connection.root()
-    root['tasks'] = service = TaskService()
-    service.__name__ = 'tasks'
+    service = _harness.new_service(connection.root())
     transaction.commit()
     for start in range(0, count, 10000):
         for number in range(start, min(count, start + 10000)):
@@ -87,8 +85,7 @@ def main():
     parser.add_argument('--large', type=int, default=1000000)
     parser.add_argument('--small', type=int, default=1000)
     # It has no goals to miss; accepted as the other benchmarks take it.
-    parser.add_argument('--no-fail', action='store_true',
-                        help='(no goals here: always exits with 0)')
+    _harness.add_no_fail(parser, '(no goals here: always exits with 0)')
     args = parser.parse_args()
     directory = tempfile.mkdtemp(prefix='bench-listing-')
     sizes = (args.small, args.large)
@@ -97,8 +94,8 @@ def main():
         path = os.path.join(directory, '%d.fs' % size)
         started = time.perf_counter()
         failed = build(path, size)
-        print('... stored %d jobs in %.0f s' % (
-            size, time.perf_counter() - started), file=sys.stderr)
+        _harness.progress('stored %d jobs in %.0f s' % (
+            size, time.perf_counter() - started))
         databases[size] = ('file://' + path, failed)
     rows = [
         ('jobs (first page of 50)', ['jobs']),
