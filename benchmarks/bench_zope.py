@@ -18,9 +18,7 @@ which objects conflict."""
 import argparse
 import base64
 import collections
-import datetime
 import http.client
-import importlib.metadata
 import json
 import os
 import platform
@@ -36,6 +34,12 @@ import threading
 import time
 import urllib.parse
 
+from z3c.taskqueue import testing
+
+import _harness
+
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 SECONDS = 60            # seconds of load
 QUICK_SECONDS = 15
@@ -67,11 +71,11 @@ TREES = 1               # the task's LOBTrees (--trees)
 APP = '''\
 """The benchmark's application: a view that adds one job, the task,
 a subscriber that logs the conflicts of requests, and views that tell
-the benchmark how the site is doing (written by bench_zope.py)."""
+the benchmark how the site is doing (written by bench_zope.py, which
+puts the benchmarks' directory on the PYTHONPATH for _harness)."""
 import json
 import logging
 
-import persistent
 import zope.component
 import zope.interface
 from ZODB.POSException import ConflictError
@@ -80,6 +84,8 @@ from zope.component.hooks import getSite
 
 from z3c.taskqueue.processing import _threads
 from z3c.taskqueue import interfaces
+
+import _harness
 
 
 log = logging.getLogger('taskqueue_bench')
@@ -184,41 +190,6 @@ class Check(View):
             'errors': errors})
 
 
-def _isTree(obj):
-    return type(obj).__name__.endswith(('BTree', 'TreeSet'))
-
-
-def _nodes(tree):
-    """Yield ``(node, part)`` of a BTree or TreeSet: the tree, its inner
-    nodes and its buckets."""
-    stack = [(tree, 'tree')]
-    while stack:
-        node, part = stack.pop()
-        yield node, part
-        if not _isTree(node):
-            continue
-        node._p_activate()
-        state = node.__getstate__()
-        if state is None or len(state) != 2:
-            continue        # empty, or one bucket stored in the tree
-        for child in state[0][0::2]:
-            stack.append((child, 'inner node' if _isTree(child)
-                          else 'bucket'))
-
-
-def _persistent(value):
-    """Yield the persistent objects in ``value``, a persistent object or
-    a tuple, list or dict of them."""
-    if isinstance(value, persistent.Persistent):
-        yield value
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            yield from _persistent(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _persistent(item)
-
-
 class Map(View):
     """POST ``oids=0x1,0x2``: name what each object is: a part of an
     index of the service (by attribute), a job, a lease, or the task's
@@ -226,35 +197,11 @@ class Map(View):
 
     def __call__(self):
         tasks = service()
-        names = {}
-
-        def register(label, obj, values=True):
-            if obj._p_oid is None or obj._p_oid in names:
-                return
-            if not _isTree(obj):
-                names[obj._p_oid] = label
-                return
-            for node, part in _nodes(obj):
-                if node._p_oid is not None:
-                    names.setdefault(node._p_oid, '%s (%s)' % (label, part))
-            if values and not type(obj).__name__[1:2] in 'IL':
-                for value in obj.values():
-                    for item in _persistent(value):
-                        register(label + '[]', item)
-
-        register('service', tasks)
-        register('jobs', tasks.jobs, values=False)
-        for attr, index in sorted(vars(tasks).items()):
-            if attr == 'jobs' or not isinstance(index, persistent.Persistent):
-                continue
-            register(attr, index)
-            index._p_activate()
-            for sub, value in sorted(vars(index).items()):
-                for item in _persistent(value):
-                    register('%s.%s' % (attr, sub), item,
-                             values=(attr, sub) != ('_claims', '_byJob'))
+        names = _harness.ObjectNames()
+        names.add('service', tasks)
+        names.add_service(tasks)
         for tree in _trees(self.context.records):
-            register('task: records', tree)
+            names.add('task: records', tree)
         found = {}
         jar = tasks._p_jar
         for text in self.request.form.get('oids', '').split(','):
@@ -379,17 +326,11 @@ class Processes:
             self.stop(process)
         if process.returncode != 0:
             raise RuntimeError('%s failed:\n%s' % (
-                ' '.join(command), tail(log)))
+                ' '.join(command), _harness.tail(log)))
 
     def stop(self, process, timeout=STOP_TIMEOUT):
         """Stop ``process`` with SIGTERM, or SIGKILL if it hangs."""
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _harness.stop_processes([process], timeout)
         if process in self.running:
             self.running.remove(process)
 
@@ -398,45 +339,19 @@ class Processes:
             self.stop(process)
 
 
-def tail(path, size=3000):
+def answers(port):
     try:
-        with open(path, errors='replace') as f:
-            return f.read()[-size:]
+        socket.create_connection(('127.0.0.1', port), 1).close()
     except OSError:
-        return ''
-
-
-def freePort():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+        return False
+    return True
 
 
 def waitForPort(port, process, log):
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            socket.create_connection(('127.0.0.1', port), 1).close()
-            return
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError('nothing answers on port %d:\n%s'
-                                   % (port, tail(log)))
-            time.sleep(0.1)
-
-
-READY = re.compile(r'Worker \S+: \d+ threads? on .*, tasks ')
-STOPPED = re.compile(r'Worker \S+ stopped: (\d+) jobs completed,'
-                     r' (\d+) failed, (\d+) conflicts')
-
-
-def waitForLine(pattern, process, log):
-    deadline = time.monotonic() + START_TIMEOUT
-    while not pattern.search(tail(log, 100000)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError('no line %r in %s:\n%s'
-                               % (pattern.pattern, log, tail(log)))
-        time.sleep(0.2)
+    _harness.wait_until(
+        lambda: answers(port), START_TIMEOUT, 0.1,
+        lambda: 'nothing answers on port %d:\n%s' % (port, _harness.tail(log)),
+        [process])
 
 
 def binary(name):
@@ -505,11 +420,12 @@ class Instance:
             f.write(SETUP % {'site': SITE, 'trees': TREES})
         log = os.path.join(self.directory, 'setup.log')
         self.processes.run([binary('zconsole'), 'run', conf, path], log)
-        if 'set up' not in tail(log):
-            raise RuntimeError('the site was not set up:\n' + tail(log))
+        if 'set up' not in _harness.tail(log):
+            raise RuntimeError('the site was not set up:\n'
+                               + _harness.tail(log))
 
     def startWeb(self, name, conf):
-        port = freePort()
+        port = testing.freePort()
         ini = self.ini(name, port, conf)
         log = os.path.join(self.directory, name + '.log')
         process = self.processes.start([binary('runwsgi'), ini], log)
@@ -657,7 +573,7 @@ class Conflict:
 def serverConflicts(path):
     """The conflicts the ZEO server logged, by the client's label."""
     found = []
-    for line in tail(path, 10 ** 9).splitlines():
+    for line in _harness.read(path).splitlines():
         match = SERVER_LINE.search(line)
         if match:
             label = match.group('label') or '?'
@@ -673,7 +589,7 @@ def requestConflicts(paths):
     failed ones."""
     found = []
     for path in paths:
-        for line in tail(path, 10 ** 9).splitlines():
+        for line in _harness.read(path).splitlines():
             match = REQUEST_LINE.search(line)
             if match:
                 conflict = Conflict('web', match.group('message'))
@@ -756,13 +672,13 @@ def percentile(values, fraction):
 
 
 def measure(title, ports, clients, seconds):
-    progress('%s: %d clients for %d s' % (title, clients, seconds))
+    _harness.progress('%s: %d clients for %d s' % (title, clients, seconds))
     started = time.time()
     requests, elapsed = load(ports, clients, seconds)
     result = Result(title, requests, elapsed)
     result.started = started
-    progress('%s: %d requests; waiting for the jobs' % (title,
-                                                        len(requests)))
+    _harness.progress('%s: %d requests; waiting for the jobs'
+                      % (title, len(requests)))
     result.drain, status = drain(ports[0])
     result.checked = ask(ports[0], 'bench-check', timeout=600)
     result.processors = status['processors']
@@ -773,7 +689,7 @@ def productionShape(directory, processes, clients, seconds):
     """A ZEO server, two web instances (ZEO clients, no autostart) and
     two worker processes (--zope-conf)."""
     instance = Instance(directory, processes)
-    port = freePort()
+    port = testing.freePort()
     conflictLog = os.path.join(directory, 'zeo-conflicts.log')
     serverLog = os.path.join(directory, 'zeo.log')
     server = processes.start(
@@ -785,10 +701,10 @@ def productionShape(directory, processes, clients, seconds):
     def zeoConf(label):
         return instance.conf(label, ZEO_CLIENT % {'port': port,
                                                   'label': label})
-    progress('production shape: setting up the site')
+    _harness.progress('production shape: setting up the site')
     instance.setUp(zeoConf('setup'))
-    progress('production shape: starting %d web instances and %d workers'
-             % (WEB_INSTANCES, WORKERS))
+    _harness.progress('production shape: starting %d web instances and'
+                      ' %d workers' % (WEB_INSTANCES, WORKERS))
     webs = [instance.startWeb('web%d' % number, zeoConf('web%d' % number))
             for number in range(1, WEB_INSTANCES + 1)]
     workers = [instance.startWorker('worker%d' % number,
@@ -797,7 +713,8 @@ def productionShape(directory, processes, clients, seconds):
     for webPort, process, log in webs:
         waitForPort(webPort, process, log)
     for process, log in workers:
-        waitForLine(READY, process, log)
+        _harness.wait_for_line(_harness.READY, [process], [log],
+                               START_TIMEOUT, 0.2)
     ports = [webPort for webPort, process, log in webs]
     result = measure('(1) ZEO', ports, clients, seconds)
     result.shape = ('ZEO server, %d web instances, %d worker processes'
@@ -815,12 +732,12 @@ def productionShape(directory, processes, clients, seconds):
     totals = [0, 0, 0]
     for process, log in workers:
         processes.stop(process)
-        found = STOPPED.search(tail(log, 100000))
+        found = _harness.stopped_counts(log)
         if found is None:
             raise RuntimeError('a worker did not stop cleanly:\n'
-                               + tail(log))
+                               + _harness.tail(log))
         for index in range(3):
-            totals[index] += int(found.group(index + 1))
+            totals[index] += found[index]
     result.workerTotals = totals
     result.jobConflicts = totals[2]
     return result
@@ -842,9 +759,9 @@ def oneInstance(directory, processes, clients, seconds):
     service's SimpleProcessor, started by autostart) runs the jobs."""
     instance = Instance(directory, processes)
     conf = instance.conf('one', autostart=True)
-    progress('one instance: setting up the site')
+    _harness.progress('one instance: setting up the site')
     instance.setUp(conf)
-    progress('one instance: starting it')
+    _harness.progress('one instance: starting it')
     port, process, log = instance.startWeb('one', conf)
     waitForPort(port, process, log)
     result = measure('(2) one instance', [port], clients, seconds)
@@ -857,28 +774,7 @@ def oneInstance(directory, processes, clients, seconds):
 
 # Printing
 
-def progress(message):
-    print('...', message, file=sys.stderr, flush=True)
-
-
-def versions(*names):
-    found = []
-    for name in names:
-        try:
-            found.append('%s %s' % (name, importlib.metadata.version(name)))
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return ', '.join(found)
-
-
-def loadAverage():
-    try:
-        return '%.2f' % os.getloadavg()[0]
-    except OSError:
-        return 'unknown'
-
-
-def printHeader(clients, seconds, startedAt, load):
+def printHeader(clients, seconds, run):
     lines = [
         'z3c.taskqueue in a Zope site: %d HTTP clients POST a view that'
         ' adds one job, for %d s, (1) in production shape: a ZEO server,'
@@ -890,17 +786,14 @@ def printHeader(clients, seconds, startedAt, load):
         % (clients, seconds, WEB_INSTANCES, WORKERS, 'a LOBTree'
            if TREES == 1 else 'one of %d LOBTrees, picked by the job\'s'
            ' id,' % TREES),
-        'Python %s; %s;' % (platform.python_version(), versions(
+        'Python %s; %s;' % (platform.python_version(), _harness.versions(
             'Zope', 'Products.CMFPlone', 'ZEO', 'ZODB', 'BTrees',
             'waitress', 'z3c.taskqueue')),
-        '%s %s, %d CPUs, shared by every process of the benchmark (and'
-        ' whatever else runs); run started %s; 1-minute load average %s'
-        ' at the start, %s at the end.' % (
-            platform.system(), platform.machine(), os.cpu_count(),
-            startedAt.strftime('%Y-%m-%d %H:%M UTC'), load, loadAverage()),
+        '%s, shared by every process of the benchmark (and whatever else'
+        ' runs); run started %s; %s.' % (_harness.machine(), run.started,
+                                         run.loads()),
     ]
-    for line in lines:
-        print(textwrap.fill(line, 79, break_on_hyphens=False))
+    _harness.print_wrapped(lines)
     print()
 
 
@@ -922,13 +815,13 @@ def printResults(results):
         return text + [''] * (2 - len(text)) + [extra]
 
     def row(label, function, ratio=None):
-        print((ROW % tuple([label] + cells(function, ratio))).rstrip())
+        _harness.print_row(ROW, label, *cells(function, ratio))
 
     titles = [result.title for result in results]
     if len(results) == 2:
-        print((ROW % ('', titles[0], titles[1], '(1)/(2)')).rstrip())
+        _harness.print_row(ROW, '', titles[0], titles[1], '(1)/(2)')
     else:
-        print((ROW % ('', titles[0], '', '')).rstrip())
+        _harness.print_row(ROW, '', titles[0], '', '')
 
     def perJob(result):
         if result.jobConflicts is None:
@@ -1047,19 +940,17 @@ def main(argv=None):
                         help='seconds of load (default %d)' % SECONDS)
     parser.add_argument('--clients', type=int, default=CLIENTS,
                         help='HTTP client threads (default %(default)s)')
-    parser.add_argument('--quick', action='store_true',
-                        help='%d s of load, not %d' % (QUICK_SECONDS,
-                                                        SECONDS))
+    _harness.add_quick(parser,
+                       '%d s of load, not %d' % (QUICK_SECONDS, SECONDS))
     parser.add_argument('--only', choices=['zeo', 'one'],
                         help='measure one shape only')
-    parser.add_argument('--no-fail', action='store_true',
-                        help='exit 0 even if a request failed, a job ended'
-                        ' in error or an effect is missing or doubled')
+    _harness.add_no_fail(parser, 'exit 0 even if a request failed, a job'
+                         ' ended in error or an effect is missing or'
+                         ' doubled')
     parser.add_argument('--trees', type=int, default=TREES,
                         help='spread the task\'s records over this many'
                         ' LOBTrees, by job id (default %(default)s)')
-    parser.add_argument('--tmpdir', metavar='DIRECTORY',
-                        help='where the instances and databases go')
+    _harness.add_tmpdir(parser, 'where the instances and databases go')
     parser.add_argument('--keep', action='store_true',
                         help='keep the instances, databases and logs')
     args = parser.parse_args(argv)
@@ -1086,13 +977,12 @@ def main(argv=None):
     with open(os.path.join(lib, 'configure.zcml'), 'w') as f:
         f.write(ZCML)
     environ = dict(os.environ, PLONE_CSRF_DISABLED='true')
+    # The application imports _harness from this script's directory.
     environ['PYTHONPATH'] = os.pathsep.join(
-        [os.path.join(directory, 'lib')]
+        [os.path.join(directory, 'lib'), HERE]
         + [p for p in [environ.get('PYTHONPATH')] if p])
     environ.pop('Z3C_TASKQUEUE_AUTOSTART', None)
-    startedAt = datetime.datetime.now(datetime.timezone.utc)
-    load = loadAverage()
-    clock = time.perf_counter()
+    run = _harness.Run()
     results = []
     processes = Processes(environ)
     try:
@@ -1109,11 +999,11 @@ def main(argv=None):
     finally:
         processes.stopAll()
         if args.keep:
-            progress('kept %s' % directory)
+            _harness.progress('kept %s' % directory)
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
-    printHeader(args.clients, seconds, startedAt, load)
+    printHeader(args.clients, seconds, run)
     printResults(results)
     for result in results:
         printBreakdown(result)
@@ -1123,10 +1013,8 @@ def main(argv=None):
     for result, problems in failures:
         for problem in problems:
             print('FAILED %s: %s' % (result.title, problem))
-    print('Whole run: %.0f s.' % (time.perf_counter() - clock))
-    if any(problems for result, problems in failures) and not args.no_fail:
-        return 1
-    return 0
+    return run.end(not any(problems for result, problems in failures),
+                   args, goals=False)
 
 
 if __name__ == '__main__':
