@@ -24,7 +24,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import time
 
 import transaction
@@ -87,7 +86,12 @@ def main():
     # It has no goals to miss; accepted as the other benchmarks take it.
     _harness.add_no_fail(parser, '(no goals here: always exits with 0)')
     args = parser.parse_args()
-    directory = tempfile.mkdtemp(prefix='bench-listing-')
+    # Removed at the end, the large database with it.
+    with _harness.temporary_directory('listing') as directory:
+        measure(args, directory)
+
+
+def measure(args, directory):
     sizes = (args.small, args.large)
     databases = {}
     for size in sizes:
