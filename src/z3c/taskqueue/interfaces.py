@@ -38,6 +38,25 @@ STATUSES = (QUEUED, PROCESSING, CANCELLED, ERROR, COMPLETED, DELAYED,
 FINISHED = (CANCELLED, ERROR, COMPLETED)
 
 
+def _utc(title, description, required=False):
+    """A field of a point in time: an aware UTC datetime."""
+    return zope.schema.Datetime(
+        title=title, description=description, required=required)
+
+
+def _seconds(title, description, whole=False):
+    """A field of a number of seconds (``whole``: an integer), or None."""
+    kind = zope.schema.Int if whole else zope.schema.Number
+    return kind(title=title, description=description, required=False)
+
+
+def _times(title, description):
+    """A field of ``ICronJob``'s times: a tuple of UTC values, optional
+    (a field not given matches anything)."""
+    return zope.schema.Tuple(
+        title=title, description=description, required=False)
+
+
 class ITask(zope.interface.Interface):
     """A task: the work a job does, registered as a named utility."""
 
@@ -174,20 +193,13 @@ class IJob(zope.interface.Interface):
             ' or None.\n\n.. versionadded:: 1.0'),
         required=False)
 
-    created = zope.schema.Datetime(
-        title='Creation Date',
-        description='When the job was created (UTC).',
-        required=True)
+    created = _utc('Creation Date', 'When the job was created (UTC).',
+                   required=True)
 
-    started = zope.schema.Datetime(
-        title='Start Date',
-        description='When the last run started (UTC), or None.',
-        required=False)
+    started = _utc('Start Date', 'When the last run started (UTC), or None.')
 
-    completed = zope.schema.Datetime(
-        title='Completion Date',
-        description='When the last run ended (UTC), or None.',
-        required=False)
+    completed = _utc('Completion Date',
+                     'When the last run ended (UTC), or None.')
 
     attempts = zope.schema.Int(
         title='Attempts',
@@ -287,37 +299,20 @@ class ICronJob(IJob):
     given field take their smallest value.
     """
 
-    minute = zope.schema.Tuple(
-        title='Minutes',
-        description='The minutes (0-59) at which the job runs.',
-        required=False)
+    minute = _times('Minutes', 'The minutes (0-59) at which the job runs.')
 
-    hour = zope.schema.Tuple(
-        title='Hours',
-        description='The hours (0-23) at which the job runs.',
-        required=False)
+    hour = _times('Hours', 'The hours (0-23) at which the job runs.')
 
-    dayOfMonth = zope.schema.Tuple(
-        title='Days of the month',
-        description='The days of the month (1-31) on which the job runs.',
-        required=False)
+    dayOfMonth = _times('Days of the month',
+                        'The days of the month (1-31) on which the job runs.')
 
-    month = zope.schema.Tuple(
-        title='Months',
-        description='The months (1-12) in which the job runs.',
-        required=False)
+    month = _times('Months', 'The months (1-12) in which the job runs.')
 
-    dayOfWeek = zope.schema.Tuple(
-        title='Days of the week',
-        description='The weekdays (0 = Monday to 6 = Sunday) on which the'
-                    ' job runs.',
-        required=False)
+    dayOfWeek = _times('Days of the week', 'The weekdays (0 = Monday to'
+                       ' 6 = Sunday) on which the job runs.')
 
-    delay = zope.schema.Int(
-        title='Delay',
-        description='Run once, this many seconds after the job was'
-                    ' scheduled, instead of at the given times.',
-        required=False)
+    delay = _seconds('Delay', 'Run once, this many seconds after the job was'
+                     ' scheduled, instead of at the given times.', whole=True)
 
     cron = zope.schema.TextLine(
         title='Crontab expression',
@@ -356,20 +351,15 @@ class ICronJob(IJob):
         default='coalesce',
         required=True)
 
-    misfireGrace = zope.schema.Number(
-        title='Misfire grace',
-        description=(
-            'Due instants older than this many seconds are dropped, whatever'
-            ' the policy; None for no limit.'
-            '\n\n.. versionadded:: 1.0'),
-        required=False)
+    misfireGrace = _seconds(
+        'Misfire grace', 'Due instants older than this many seconds are'
+        ' dropped, whatever the policy; None for no limit.'
+        '\n\n.. versionadded:: 1.0')
 
-    scheduledFor = zope.schema.Datetime(
-        title='Scheduled For',
-        description='The time (UTC) of the next run the job is waiting'
-                    ' for, or the instant the run in progress is for; None'
-                    ' while it waits to be scheduled.',
-        required=False)
+    scheduledFor = _utc(
+        'Scheduled For', 'The time (UTC) of the next run the job is waiting'
+        ' for, or the instant the run in progress is for; None while it'
+        ' waits to be scheduled.')
 
     def update(minute=(), hour=(), dayOfMonth=(), month=(), dayOfWeek=(),
                delay=None, *, cron=None, timezone=None, misfire='coalesce',
@@ -1009,7 +999,6 @@ class IProcessingService(ITaskService):
 
         .. versionadded:: 1.0
         """
-
 
     def recoverProcess(owner, reason, killed=None, now=None):
         """Recover at once the jobs of every lease whose owner starts with

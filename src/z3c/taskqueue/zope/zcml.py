@@ -23,6 +23,19 @@ from z3c.taskqueue.model import queues
 from z3c.taskqueue.model.task import SimpleTask
 
 
+def _oneOf(title, description):
+    """A field of one of the ways to give the task, of which a directive
+    gives exactly one: an optional object."""
+    return zope.configuration.fields.GlobalObject(
+        title=title, description=description, required=False)
+
+
+def _seconds(title, description):
+    """A field of an optional number of seconds."""
+    return zope.schema.Float(
+        title=title, description=description, required=False)
+
+
 class ITaskDirective(zope.interface.Interface):
     """Register a task under a name.
 
@@ -36,20 +49,11 @@ class ITaskDirective(zope.interface.Interface):
         description='The name jobs use to ask for the task.',
         required=True)
 
-    handler = zope.configuration.fields.GlobalObject(
-        title='Handler',
-        description='A function called with the job input.',
-        required=False)
+    handler = _oneOf('Handler', 'A function called with the job input.')
 
-    factory = zope.configuration.fields.GlobalObject(
-        title='Factory',
-        description='Creates the task.',
-        required=False)
+    factory = _oneOf('Factory', 'Creates the task.')
 
-    component = zope.configuration.fields.GlobalObject(
-        title='Component',
-        description='The task itself.',
-        required=False)
+    component = _oneOf('Component', 'The task itself.')
 
     batchable = zope.configuration.fields.Bool(
         title='Batchable',
@@ -64,17 +68,12 @@ class ITaskDirective(zope.interface.Interface):
                     " one; default: 'default'.",
         required=False)
 
-    timeout = zope.schema.Float(
-        title='Timeout',
-        description="The run-time limit of the handler's jobs in seconds"
-                    " (see ITask.timeout); default: none.",
-        required=False)
+    timeout = _seconds('Timeout', "The run-time limit of the handler's jobs"
+                       " in seconds (see ITask.timeout); default: none.")
 
-    resultTTL = zope.schema.Float(
-        title='Result time to live',
-        description="How many seconds the handler's finished jobs are kept"
-                    " (see ITask.resultTTL); default: the service's.",
-        required=False)
+    resultTTL = _seconds('Result time to live', "How many seconds the"
+                         " handler's finished jobs are kept (see"
+                         " ITask.resultTTL); default: the service's.")
 
 
 def task(_context, name, handler=None, factory=None, component=None,
