@@ -52,6 +52,13 @@ class _Stored:
         self.name = name
         self.stored = '_' + name
 
+    def dropOld(self, job):
+        """Drop the value a job stored before kept under the attribute's
+        own name (a data descriptor has no ``__delete__`` to do it)."""
+        if self.name in job.__dict__:
+            del job.__dict__[self.name]
+            job._p_changed = True
+
 
 class Timestamp(_Stored):
     """An aware UTC datetime attribute, stored as seconds since the epoch.
@@ -71,9 +78,7 @@ class Timestamp(_Stored):
                                                datetime.timezone.utc)
 
     def __set__(self, job, value):
-        if self.name in job.__dict__:
-            del job.__dict__[self.name]
-            job._p_changed = True
+        self.dropOld(job)
         assign(job, self.stored, None if value is None else value.timestamp())
 
 
@@ -95,8 +100,7 @@ class PayloadAttribute(_Stored):
 
     def __set__(self, job, value):
         # Always a new record: the old one may no longer load.
-        if self.name in job.__dict__:
-            delattr(job, self.name)
+        self.dropOld(job)
         assign(job, self.stored, payload.wrap(value))
 
 

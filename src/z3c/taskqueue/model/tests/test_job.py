@@ -81,6 +81,43 @@ class JobTests(unittest.TestCase):
         self.assertEqual(repr(self._makeOne(1392637175)), '<Job 1392637175>')
 
 
+class OldPayloadTests(unittest.TestCase):
+    """A job stored before payloads had records of their own kept its
+    input and output under their own names."""
+
+    def setUp(self):
+        from z3c.taskqueue.tests._support import openConnection
+        from z3c.taskqueue.tests._support import openFileStorageDB
+        self.db = openFileStorageDB(self)
+        self.conn, self.tm = openConnection(self, self.db)
+
+    def _makeOld(self, **state):
+        from z3c.taskqueue.model.job import CronJob
+        job = CronJob(1, 'echo', None, minute=(10,))
+        job.__dict__.pop('_input', None)
+        job.__dict__.update(state)
+        self.conn.root()['job'] = job
+        self.tm.commit()
+        return job
+
+    def test_reads_the_old_values(self):
+        job = self._makeOld(input='in', output='out')
+        self.assertEqual((job.input, job.output), ('in', 'out'))
+
+    def test_a_new_output_replaces_the_old_one(self):
+        # A cron job that completed before: its next completion.
+        from z3c.taskqueue.tests._support import openConnection
+        job = self._makeOld(input='in', output='out')
+        job.output = 'new'
+        job.input = 'newer'
+        self.tm.commit()
+        conn2, tm2 = openConnection(self, self.db)
+        again = conn2.root()['job']
+        self.assertEqual((again.input, again.output), ('newer', 'new'))
+        self.assertNotIn('output', again.__dict__)
+        self.assertNotIn('input', again.__dict__)
+
+
 class CronJobTests(unittest.TestCase):
 
     def _getTargetClass(self):
