@@ -226,25 +226,42 @@ def answers(db):
 
 
 class Progress:
-    """Shows a running count of finished jobs, for --exit-when-done."""
+    """Shows a running count of finished jobs, for --exit-when-done.
+
+    A count reads every bucket of the service's indexes (``countJobs()``),
+    which takes a while where many jobs are kept: the next count is made
+    only after ``COST_FACTOR`` times as long as the last one took (at
+    most ``MAX_PAUSE`` seconds), so that counting takes a tenth of one
+    thread's time at most, however many jobs there are.
+    """
 
     #: The statuses of jobs that still have to run once.
     UNFINISHED = (interfaces.QUEUED, interfaces.PROCESSING,
                   interfaces.DELAYED, interfaces.BLOCKED)
 
-    def __init__(self, db, path, out=None, queues=None):
+    COST_FACTOR = 10
+    MAX_PAUSE = 5.0
+
+    def __init__(self, db, path, out=None, queues=None,
+                 clock=time.monotonic):
         self.service, self.connection = findService(db, path)
         self.out = sys.stderr if out is None else out
         self.queues = queues
+        self.clock = clock
         self.start = self.finished(self.service.countJobs())
         self.shown = None
+        self.due = clock()
 
     @staticmethod
     def finished(counts):
         return sum(counts[status] for status in interfaces.FINISHED)
 
     def show(self):
-        """Show the count; return True once no job is left to do."""
+        """Show the count, unless the last one is too recent; return True
+        once no job is left to do."""
+        started = self.clock()
+        if started < self.due:
+            return False
         self.connection.transaction_manager.begin()
         counts = self.service.countJobs()
         if self.queues is not None:
@@ -254,6 +271,9 @@ class Progress:
                                             for name in self.queues)
         left = sum(counts[status] for status in self.UNFINISHED)
         done = self.finished(counts) - self.start
+        now = self.clock()
+        self.due = now + min(self.MAX_PAUSE,
+                             (now - started) * self.COST_FACTOR)
         line = '%d jobs done, %d to go' % (done, left)
         if line != self.shown:
             if self.out.isatty():
