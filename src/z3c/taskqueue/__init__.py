@@ -40,8 +40,9 @@ list down (``docs/architecture.rst``; ``tests/test_layers.py`` checks):
     When cron schedules fire: crontab expressions, time zones.
 
 This module re-exports the public API, and ``interfaces``, ``events`` and
-``testing`` stay at the top.  Every module that moved keeps its old path
-(``_oldpaths``).
+``testing`` stay at the top.  Every public module that moved keeps its
+old path, and so does ``_layout0`` (``_oldpaths``); the other private
+modules do not.
 """
 from z3c.taskqueue import _oldpaths
 

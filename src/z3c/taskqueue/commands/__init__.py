@@ -17,9 +17,11 @@
 ``_workercommand`` (``worker``), ``_addcommand`` (``add``),
 ``_jobcommands`` and their parsers ``_jobparsers`` (``jobs``, ``show``,
 ``cancel``, ``retry``, ``clean``, ``cron``), ``_statuscommand``
-(``status``); ``dashboard`` starts the dashboard.  ``demo`` is ``make
+(``status``); ``command`` itself runs ``init``, ``migrate`` and
+``dashboard`` (which starts ``dashboard.server``).  ``demo`` is ``make
 demo``.
 
-May import: every layer below it, and ``dashboard.server`` (the
-``dashboard`` subcommand) when that subcommand runs.
+May import: every layer below it.  It imports ``dashboard.server`` only
+when the ``dashboard`` subcommand runs, so that the other subcommands
+work without the ``dashboard`` extra.
 """

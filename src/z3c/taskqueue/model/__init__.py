@@ -23,8 +23,8 @@ alias in ``z3c.taskqueue._oldpaths``): it is in every database.
   worker claims jobs under a lease, and how a claimed job finishes or is
   recovered), ``_running`` (``processNext``: a job run in the caller's
   transaction), ``_controls`` (unique keys, dependencies, deadlines,
-  result expiry, progress), ``_listing`` (a job's status and result,
-  the counts; listing, purging, retrying),
+  result expiry, throughput, progress), ``_listing`` (a job's status
+  and result, the counts; listing, purging, retrying),
   ``workers.WorkersMixin`` (the workers' records) and ``_processing``
   (``startProcessing``: the seed's API, which hands over to the
   processing layer when it is called).

@@ -16,7 +16,8 @@ stops the others, and no job fails that did not fail.
 
 Each test names the item of the robustness issue (#8) it reproduces;
 ``docs/reliability.rst`` lists them.  Worker threads are in
-``test_faults_processor``, worker processes in ``test_faults_processes``.
+``processing/tests/test_faults_processor``, worker processes in
+``processing/tests/test_faults_processes``.
 """
 import os
 import shutil

@@ -13,9 +13,10 @@
 ##############################################################################
 """Migration of a database of layout version 1.
 
-``fixtures/layout1.fs`` was made by ``fixtures/make_layout1.py`` with the
-code of layout version 1: a job in every status, one of them claimed by a
-worker whose lease has not expired, one waiting to be retried.
+``tests/fixtures/layout1.fs`` (the package's tests, not this folder's)
+was made by ``tests/fixtures/make_layout1.py`` with the code of layout
+version 1: a job in every status, one of them claimed by a worker whose
+lease has not expired, one waiting to be retried.
 """
 import os
 import shutil
