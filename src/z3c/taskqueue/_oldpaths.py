@@ -11,8 +11,11 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The old module paths: every module that moved into a layer (issue 20)
-stays importable under its old name, the same module object.
+"""The old module paths: every public module that moved into a layer
+(issue 20), and every module a stored class was written under, stays
+importable under its old name, the same module object.  The private
+modules (``_claims``, ``_runner`` ...) were never API: their old paths
+are gone.
 
 Two kinds of names must keep working.  The public API's (``from
 z3c.taskqueue.processor import MultiProcessor``, the console script

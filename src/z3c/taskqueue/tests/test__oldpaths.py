@@ -11,9 +11,10 @@
 # FOR A PARTICULAR PURPOSE.
 #
 ##############################################################################
-"""The old module paths: the modules that moved into layers import under
-their old names, and a database written before the move loads and runs,
-with or without zodbupdate's rename map applied."""
+"""The old module paths: the public modules and those of stored classes
+that moved into layers import under their old names, and a database
+written before the move loads and runs, with or without zodbupdate's
+rename map applied."""
 import importlib
 import io
 import os

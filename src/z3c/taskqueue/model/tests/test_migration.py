@@ -249,5 +249,6 @@ class MigrationTests(unittest.TestCase):
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn('already', again.stdout)
 
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
