@@ -230,7 +230,21 @@ class ProcessPool:
 
     def recover(self, child, reason):
         """Give back the jobs of ``child``'s leases at once; end those it
-        was killed for in ``error``."""
+        was killed for in ``error``.
+
+        The database is opened for it and closed after: between two
+        recoveries, which are rare, a connection waiting in the
+        database's pool would keep the id of every object the workers
+        change (its invalidations), for as long as the pool runs.
+        """
+        try:
+            self.recoverIn(child, reason)
+        finally:
+            if self.db is not None:
+                self.db.close()
+                self.db = None
+
+    def recoverIn(self, child, reason):
         for attempt in range(1, 11):
             try:
                 if self.db is None:

@@ -376,5 +376,58 @@ class RecoverProcessTests(unittest.TestCase):
                          {'queued'})
 
 
+class SupervisorRecoveryTests(unittest.TestCase):
+    """The supervisor's own recovery of a worker that ended
+    (``ProcessPool.recover``), on a real FileStorage."""
+
+    def setUp(self):
+        import socket
+        import sys
+        import ZODB
+        import ZODB.FileStorage
+        from z3c.taskqueue import testing
+        from z3c.taskqueue.model.service import TaskService
+        zope.component.testing.setUp(self)
+        self.addCleanup(zope.component.testing.tearDown, self)
+        testing.registerTasks()
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        self.path = os.path.join(directory, 'Data.fs')
+        db = ZODB.DB(ZODB.FileStorage.FileStorage(self.path))
+        with db.transaction() as connection:
+            service = connection.root()['tasks'] = TaskService()
+            self.jobs = [service.add('noop') for i in range(2)]
+        # The process of a worker that ended.
+        self.process = subprocess.Popen([sys.executable, '-c', 'pass'])
+        self.process.wait()
+        with db.transaction() as connection:
+            service = connection.root()['tasks']
+            owner = '%s:%d:thread.1' % (socket.gethostname(),
+                                        self.process.pid)
+            service.claimJobs(owner, 60, limit=2)
+        db.close()
+
+    def test_it_gives_the_jobs_back_and_closes_the_database(self):
+        import ZODB
+        import ZODB.FileStorage
+        from z3c.taskqueue.processing._pool import Child
+        from z3c.taskqueue.processing._pool import ProcessPool
+        pool = ProcessPool([], 1, 'file://' + self.path, ('tasks',), 5, 5)
+        child = Child(1)
+        child.process = self.process
+        pool.recover(child, 'the worker process ended with status 0')
+        self.assertIsNone(pool.db)
+        # A FileStorage opens in one process at a time: the supervisor
+        # let it go.
+        db = ZODB.DB(ZODB.FileStorage.FileStorage(self.path))
+        self.addCleanup(db.close)
+        service = db.open().root()['tasks']
+        self.assertEqual({service.getStatus(jobid) for jobid in self.jobs},
+                         {'queued'})
+        # The thread ran the first job of its batch: that one is charged.
+        self.assertEqual([service.jobs[jobid].attempts
+                          for jobid in self.jobs], [1, 0])
+
+
 def test_suite():
     return unittest.defaultTestLoader.loadTestsFromName(__name__)
