@@ -17,8 +17,9 @@
 (``SimpleProcessor``, ``MultiProcessor``); ``_worker`` the worker loop
 that claims a batch of jobs under a lease, ``_dispatcher`` the loop that
 hands them to runner threads, ``_runner`` a runner that runs a claimed
-job until its outcome is committed, ``_shared`` batchable jobs run back
-to back in one commit.  ``_leasekeeper`` renews leases and
+job until its outcome is committed (``_committing``: how it commits,
+and meets conflicts, an unavailable database or a failing storage),
+``_shared`` batchable jobs run back to back in one commit.  ``_leasekeeper`` renews leases and
 ``_heartbeat`` keeps the worker's record; ``_threads`` holds this
 process's processor threads; ``_pool`` is the process pool's
 supervisor, ``_malloc`` a worker process's heap.

@@ -23,8 +23,8 @@ import logging
 import queue
 import threading
 
+from z3c.taskqueue.processing._committing import Abandoned
 from z3c.taskqueue.processing._leasekeeper import SYNC_INTERVAL
-from z3c.taskqueue.processing._runner import Abandoned
 from z3c.taskqueue.processing._shared import SHARED
 from z3c.taskqueue.processing._shared import runShared
 from z3c.taskqueue.processing._worker import Worker

@@ -27,8 +27,8 @@ from ZODB.POSException import ConflictError
 from z3c.taskqueue.model import _outcome
 from z3c.taskqueue.model.job import utcnow
 from z3c.taskqueue.model.retry import jitteredBackoff
-from z3c.taskqueue.processing._runner import Abandoned
-from z3c.taskqueue.processing._runner import formatException
+from z3c.taskqueue.processing._committing import Abandoned
+from z3c.taskqueue.processing._committing import formatException
 
 
 #: What a claim hands a runner that is to run batchable jobs in shared

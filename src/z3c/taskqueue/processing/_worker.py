@@ -26,9 +26,9 @@ from z3c.taskqueue.model import _outcome
 from z3c.taskqueue.model import _wakeup
 from z3c.taskqueue.model._outcome import UNAVAILABLE
 from z3c.taskqueue.model.retry import jitteredBackoff
-from z3c.taskqueue.processing._runner import Abandoned
+from z3c.taskqueue.processing._committing import Abandoned
+from z3c.taskqueue.processing._committing import UNAVAILABLE_WAIT
 from z3c.taskqueue.processing._runner import Runner
-from z3c.taskqueue.processing._runner import UNAVAILABLE_WAIT
 from z3c.taskqueue.processing._shared import SHARED
 from z3c.taskqueue.processing._shared import batchable
 from z3c.taskqueue.processing._shared import runShared

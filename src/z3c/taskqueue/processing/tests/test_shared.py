@@ -156,7 +156,7 @@ class SharedCommitTests(ProcessorTestBase):
         import ZODB
         import ZODB.FileStorage
         from persistent.mapping import PersistentMapping
-        from z3c.taskqueue.processing import _runner
+        from z3c.taskqueue.processing import _committing
         from z3c.taskqueue.tests._support import openConnection
 
         class Refusing(ZODB.FileStorage.FileStorage):
@@ -186,7 +186,7 @@ class SharedCommitTests(ProcessorTestBase):
         self.provideShared(action=action)
         ids = [self.service.add('shared', n) for n in range(5)]
         self.tm.commit()
-        self.patch(_runner, 'UNAVAILABLE_WAIT', 0.01)
+        self.patch(_committing, 'UNAVAILABLE_WAIT', 0.01)
         worker = self.start()
         worker.trouble.maximum = 0.05
         self.waitUntilFinished(ids)
