@@ -39,7 +39,6 @@ from z3c.taskqueue import interfaces
 from z3c.taskqueue.model import _index
 from z3c.taskqueue.model import _layout0
 from z3c.taskqueue.model import _servicepath
-from z3c.taskqueue.model.job import loads
 from z3c.taskqueue.model.lease import Claims
 from z3c.taskqueue.model.queues import JobQueues
 from z3c.taskqueue.model.schedule import Schedule
@@ -91,22 +90,27 @@ def migrate(service, timezone=None):
     name = describe(service)
     detail.info('Migrating task service %s from layout version 1 to %d',
                 name, LAYOUT)
-    jobs = service.jobs
+    sets = state['_byStatus']
+    # Made first: a job that no longer loads is replaced by one in
+    # error, which goes into it (see _loadIndexed()).
+    service._statuses = StatusIndex(
+        {status: tuple(sets[status]) for status in INDEXED})
     queues = JobQueues()
     moved = 0
     for old in state['_queues']:
         for key in _index.keys(old):
-            job = jobs.get(old[key])
-            if job is None or not loads(job):
-                continue    # a dangling entry: the old code dropped those
+            # An entry whose job is gone is dropped, as the old code did;
+            # a job that no longer loads is replaced by one in error.
+            job = service._loadIndexed(old[key], lambda: None)
+            if job is None:
+                continue
             queues.put(job, _index.keyTime(key), job.id)
             moved += 1
     claims = Claims()
-    sets = state['_byStatus']
     for ids in sets[interfaces.PROCESSING]:
         for jobid in list(_index.keys(ids)):
-            job = jobs.get(jobid)
-            if job is None or not loads(job):
+            job = service._loadIndexed(jobid, lambda: ids.remove(jobid))
+            if job is None:
                 continue
             lease = job.__dict__.get('lease')
             if lease is not None:
@@ -118,8 +122,6 @@ def migrate(service, timezone=None):
     service._schedule = Schedule(due=state['_schedule'],
                                  pending=state['_pending'])
     service._claims = claims
-    service._statuses = StatusIndex(
-        {status: tuple(sets[status]) for status in INDEXED})
     del service._pending
     del service._byStatus
     service._layout = LAYOUT

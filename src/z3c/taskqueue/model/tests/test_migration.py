@@ -31,6 +31,7 @@ import ZODB.FileStorage
 import zope.component.testing
 
 from z3c.taskqueue import tests
+from z3c.taskqueue.model.tests._base import InDatabaseTestBase
 
 
 FIXTURE = os.path.join(os.path.dirname(tests.__file__), 'fixtures',
@@ -228,6 +229,154 @@ class MigrationTests(unittest.TestCase):
         self.assertEqual(self.service.getStatus(ids['processing']),
                          'processing')
 
+    def reopen(self):
+        self.tm.commit()
+        self.close()
+        self.open()
+
+    def oldState(self):
+        """Return the state of the service, as layout version 1 left it."""
+        self.service._p_activate()
+        return self.service.__dict__
+
+    def queueTheOldWay(self, jobid, seconds):
+        """Move the queued job ``jobid`` from the schedule, where the
+        fixture's queued jobs wait for another attempt, into a queue of
+        layout version 1, where its ``add()`` put jobs: keyed by the time
+        ``seconds`` they were queued."""
+        from z3c.taskqueue.model import _index
+        state = self.oldState()
+        job = self.service.jobs[jobid]
+        del state['_schedule'][job._scheduleKey]
+        job._scheduleKey = None
+        job._queueKey = _index.timeKey(seconds, 0)
+        queues = state['_queues']
+        queues[jobid % len(queues)][job._queueKey] = jobid
+
+    def breakRecordOf(self, jobid):
+        """Make the record of job ``jobid`` stop loading, as a class
+        that changed since layout version 1 kept an input in the job's
+        own record; reopen the database."""
+        from z3c.taskqueue.tests import _fragile
+        self.addCleanup(_fragile.restore)
+        self.service.jobs[jobid].oldInput = _fragile.Fragile('old')
+        self.tm.commit()
+        _fragile.breakFragile()
+        self.reopen()
+
+    def test_jobs_of_the_old_queues_are_claimed_in_their_old_order(self):
+        from z3c.taskqueue.tests._support import indexProblems
+        queued = self.root['ids']['queued']
+        # Queued the other way round from their ids.
+        for seconds, jobid in enumerate(reversed(queued)):
+            self.queueTheOldWay(jobid, 1000 + seconds)
+        # (The due cron and delayed jobs are claimed first.)
+        lease, claimed = self.service.claimJobs('new', 60, limit=10)
+        self.assertEqual([jobid for jobid in claimed if jobid in queued],
+                         list(reversed(queued)))
+        self.assertEqual(indexProblems(self.service, True), [])
+        self.tm.commit()
+        self.assertEqual(self.migrationsLogged(), [
+            'Migrated task service service from layout version 1 to 2;'
+            ' jobs moved to the new indexes: 6'])
+
+    def test_an_old_queue_entry_whose_job_is_gone_is_dropped(self):
+        from z3c.taskqueue.model import _index
+        from z3c.taskqueue.tests._support import indexProblems
+        first = self.root['ids']['queued'][0]
+        self.queueTheOldWay(first, 1000)
+        self.oldState()['_queues'][0][_index.timeKey(999, 0)] = 12345
+        self.assertEqual(self.service.countJobs()['queued'], 6)
+        self.assertEqual(list(self.service._queues.ids()), [first])
+        self.assertEqual(indexProblems(self.service, True), [])
+
+    def test_an_old_queued_job_whose_record_does_not_load_ends_in_error(self):
+        # As the service does with any index entry of such a job: else it
+        # would be in no index, never counted, run or cleaned.
+        from z3c.taskqueue.tests._support import indexProblems
+        broken, other = self.root['ids']['queued'][:2]
+        self.queueTheOldWay(broken, 1000)
+        self.queueTheOldWay(other, 1001)
+        self.breakRecordOf(broken)
+        counts = self.service.countJobs()
+        self.assertEqual((counts['queued'], counts['error']), (5, 2))
+        self.assertEqual(self.service.getStatus(broken), 'error')
+        self.assertIn('the record of job %r cannot be loaded' % broken,
+                      self.service.getError(broken))
+        self.assertEqual(indexProblems(self.service, True), [])
+        self.assertEqual(list(self.service._queues.ids()), [other])
+
+    def test_a_claimed_job_whose_record_does_not_load_ends_in_error(self):
+        from z3c.taskqueue.tests._support import indexProblems
+        jobid = self.root['ids']['processing']
+        self.breakRecordOf(jobid)
+        self.assertEqual(self.service.countJobs()['processing'], 0)
+        self.assertEqual(self.service.getStatus(jobid), 'error')
+        self.assertIn('the record of job %r cannot be loaded' % jobid,
+                      self.service.getError(jobid))
+        self.assertEqual(indexProblems(self.service), [])
+
+    def test_a_processing_entry_whose_job_is_gone_is_dropped(self):
+        from z3c.taskqueue.model import _index
+        from z3c.taskqueue.tests._support import indexProblems
+        sets = self.oldState()['_byStatus']['processing']
+        _index.addId(sets[12345 % len(sets)], 12345)
+        self.assertEqual(self.service.countJobs()['processing'], 1)
+        self.assertEqual(indexProblems(self.service, True), [])
+
+    def test_a_job_claimed_without_a_lease_stays_processing(self):
+        # The old API's claimNextJob() claims a job without a lease.
+        from z3c.taskqueue.tests._support import indexProblems
+        jobid = self.root['ids']['processing']
+        job = self.service.jobs[jobid]
+        job._p_activate()
+        del job.__dict__['lease']
+        job._p_changed = True
+        self.assertEqual(self.service.getStatus(jobid), 'processing')
+        self.assertIsNone(self.service.leaseOf(jobid))
+        self.assertEqual(self.service.countJobs()['processing'], 1)
+        self.assertEqual(self.service.recoverExpired(2 ** 32), [])
+        self.assertEqual(indexProblems(self.service, True), [])
+
+    def storeWhereNoPathFindsIt(self):
+        """Move the service from the database root into a container."""
+        import persistent.mapping
+        self.root['folder'] = persistent.mapping.PersistentMapping(
+            tasks=self.root.pop('service'))
+        self.service = self.root['folder']['tasks']
+
+    def migrationLogged(self):
+        """Migrate in a commit; return what the log says of it."""
+        self.service.countJobs()
+        self.tm.commit()
+        logged, = self.migrationsLogged()
+        return logged
+
+    def test_the_log_names_a_service_outside_the_root_by_its_name(self):
+        self.storeWhereNoPathFindsIt()
+        self.service.__name__ = 'tasks'
+        self.assertTrue(self.migrationLogged().startswith(
+            'Migrated task service tasks from layout version 1 to 2;'))
+
+    def test_the_log_names_a_service_with_no_name_by_its_oid(self):
+        self.storeWhereNoPathFindsIt()
+        oid = int.from_bytes(self.service._p_oid, 'big')
+        self.assertTrue(self.migrationLogged().startswith(
+            'Migrated task service of oid 0x%x from layout version 1'
+            % oid))
+
+    def test_a_service_that_is_not_stored_is_logged_at_once(self):
+        # A copy, say: there is no commit to wait for.
+        from z3c.taskqueue.model._migration import migrate
+        from z3c.taskqueue.model.service import TaskService
+        copy = TaskService.__new__(TaskService)
+        copy.__setstate__(self.service.__getstate__())
+        self.assertEqual(migrate(copy), 1)
+        self.assertEqual(copy._layout, 2)
+        self.assertEqual(self.migrationsLogged(), [
+            'Migrated task service with no name from layout version 1 to'
+            ' 2; jobs moved to the new indexes: 1'])
+
     def migrateCommand(self):
         """Run ``z3c-taskqueue migrate`` on the closed database."""
         self.close()
@@ -248,6 +397,29 @@ class MigrationTests(unittest.TestCase):
         again = self.migrateCommand()
         self.assertEqual(again.returncode, 0, again.stderr)
         self.assertIn('already', again.stdout)
+
+
+class CurrentLayoutTests(InDatabaseTestBase):
+    """``migrate()`` on a service of the current layout, or of one it
+    does not know."""
+
+    def test_a_current_service_is_left_as_it_is(self):
+        from z3c.taskqueue.model._migration import migrate
+        self.service.add('echo')
+        self._assertWritesNothing(
+            lambda: self.assertEqual(migrate(self.service), 0))
+        self.assertEqual(self.service._layout, 2)
+
+    def test_an_unknown_layout_is_refused_and_nothing_changes(self):
+        # A database written by a later version of the package.
+        jobid = self.service.add('echo')
+        self.service._layout = 3
+        with self.assertRaises(ValueError) as raised:
+            self.service.countJobs()
+        self.assertIn('has the unknown layout version 3',
+                      str(raised.exception))
+        self.assertEqual(self.service._layout, 3)
+        self.assertEqual(self.service.jobs[jobid].status, 'queued')
 
 
 def test_suite():
