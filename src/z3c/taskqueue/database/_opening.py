@@ -73,5 +73,8 @@ def findService(db, path):
                            % (error,)) from None
     if not interfaces.ITaskService.providedBy(service):
         connection.close()
-        raise CommandError('%r is not a task service' % (service,))
+        # Named by the path given: the repr of a container shows all of
+        # its items.
+        raise CommandError('%s is not a task service but a %s' % (
+            _servicepath.pathName(path), type(service).__name__))
     return service, connection
