@@ -21,24 +21,20 @@ from z3c.taskqueue.tests._support import openFileStorageDB
 
 class ServicePathTests(unittest.TestCase):
 
-    def _callFUT(self, text):
+    def assertRefused(self, text, message):
+        from z3c.taskqueue.database._opening import CommandError
         from z3c.taskqueue.database._opening import parsePath
-        return parsePath(text)
+        with self.assertRaises(CommandError) as raised:
+            parsePath(text)
+        self.assertTrue(str(raised.exception).startswith(message),
+                        str(raised.exception))
 
     def test_a_path_that_names_nothing_is_refused_naming_the_option(self):
-        from z3c.taskqueue.database._opening import CommandError
-        with self.assertRaises(CommandError) as raised:
-            self._callFUT(' / ')
-        self.assertTrue(str(raised.exception).startswith(
-            "--service: '/' names no service: give a path such as tasks"),
-            str(raised.exception))
+        self.assertRefused(' / ', "--service: '/' names no service: give a"
+                           " path such as tasks")
 
     def test_a_site_path_without_a_name_is_refused(self):
-        from z3c.taskqueue.database._opening import CommandError
-        with self.assertRaises(CommandError) as raised:
-            self._callFUT('site1@')
-        self.assertTrue(str(raised.exception).startswith(
-            "--service: 'site1@' is not site@name"), str(raised.exception))
+        self.assertRefused('site1@', "--service: 'site1@' is not site@name")
 
 
 class FindServiceTests(unittest.TestCase):
@@ -46,36 +42,30 @@ class FindServiceTests(unittest.TestCase):
     def setUp(self):
         self.db = openFileStorageDB(self)
 
-    def _callFUT(self, path):
+    def assertRefused(self, path, message):
+        """Assert that ``findService()`` refuses ``path`` saying
+        ``message``, and leaves no connection open."""
+        from z3c.taskqueue.database._opening import CommandError
         from z3c.taskqueue.database._opening import findService
-        return findService(self.db, path)
-
-    def openConnections(self):
-        return [c for c in self.db.pool.all if c.opened]
+        with self.assertRaises(CommandError) as raised:
+            findService(self.db, path)
+        self.assertEqual(str(raised.exception), message)
+        self.assertEqual([c for c in self.db.pool.all if c.opened], [])
 
     def test_an_object_that_is_no_task_service_is_refused(self):
         import persistent.mapping
-        from z3c.taskqueue.database._opening import CommandError
         connection = self.db.open()
         connection.root()['tasks'] = persistent.mapping.PersistentMapping(
             ('item %d' % number, number) for number in range(1000))
         transaction.commit()
         connection.close()
-        with self.assertRaises(CommandError) as raised:
-            self._callFUT(['tasks'])
-        self.assertEqual(str(raised.exception),
-                         'tasks is not a task service but a'
-                         ' PersistentMapping')
-        self.assertEqual(self.openConnections(), [])
+        self.assertRefused(['tasks'],
+                           'tasks is not a task service but a'
+                           ' PersistentMapping')
 
     def test_a_missing_service_says_how_to_create_one(self):
-        from z3c.taskqueue.database._opening import CommandError
-        with self.assertRaises(CommandError) as raised:
-            self._callFUT(['tasks'])
-        self.assertEqual(str(raised.exception),
-                         "no task service at 'tasks' (create one with:"
-                         " z3c-taskqueue init)")
-        self.assertEqual(self.openConnections(), [])
+        self.assertRefused(['tasks'], "no task service at 'tasks' (create"
+                           " one with: z3c-taskqueue init)")
 
 
 def test_suite():
