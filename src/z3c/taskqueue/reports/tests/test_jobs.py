@@ -71,13 +71,17 @@ class UnloadableTests(ReportTestBase):
 
 class DescribeTests(ReportTestBase):
 
-    def test_a_job_without_an_expiry_lease_or_progress_shows_none(self):
+    def test_times_in_seconds_are_shown_in_utc(self):
+        import datetime
         from z3c.taskqueue.reports.jobs import describe
-        details = describe(self.service, self.service.add('task', 'x'))
-        self.assertEqual(
-            (details['expires'], details['lease'], details['progress']),
-            (None, None, None))
-        self.assertEqual(details['input'], "'x'")
+        jobid = self.service.add('task', 'x', expires=datetime.datetime(
+            2030, 1, 1, 1, tzinfo=datetime.timezone(datetime.timedelta(
+                hours=1))))
+        self.service.claimJobs('w', 60, now=1893455000)
+        details = describe(self.service, jobid)
+        self.assertEqual(details['expires'], '2030-01-01T00:00:00+00:00')
+        self.assertEqual(details['lease'],
+                         'w until 2029-12-31T23:44:20+00:00')
 
     def test_a_job_of_unknown_age_is_shown_so(self):
         from z3c.taskqueue.reports.jobs import age
